@@ -1,0 +1,5 @@
+import sys
+
+from expkit.cli import main
+
+sys.exit(main())
