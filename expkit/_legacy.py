@@ -1,0 +1,225 @@
+"""``expkit.LegacyClient``: the beta Management API (``management-api.experiment...``).
+
+The beta API has no ``/api/1`` prefix, lists at ``/<things>/list``, and a few experiment
+actions that the current API folds into PATCH (activate, deactivate, rollout weights). It
+shares the HTTP layer (auth, retries, rate limit, errors) with ``Client``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from expkit import _validate as v
+from expkit._client import _as_dict, _as_list, _seg, _VariantEndpoints
+from expkit._http import ENV_KEY, LEGACY_HOSTS, HttpClient, resolve_base_url
+from expkit._wire import camel_to_snake, snake_to_camel
+from expkit.errors import ValidationError
+
+__all__ = ["LegacyClient"]
+
+LEGACY_CREATE_FIELDS = (
+    "name",
+    "description",
+    "variants",
+    "bucketing_key",
+    "rollout_weights",
+    "target_segments",
+    "deployments",
+    "experiment_type",
+    "evaluation_mode",
+    "sticky_bucketing",
+)
+
+
+class LegacyClient:
+    """A client for the legacy (beta) Management API; prefer ``Client`` for new code.
+
+    ``legacy.flags`` and ``legacy.experiments`` carry the beta variant endpoints (variants,
+    users), with the same method names as on ``Client``.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        region: str | None = "us",
+        base_url: str | None = None,
+        timeout: float | tuple[float, float] = 30.0,
+        max_retries: int = 5,
+        rate_limit: float | None = 100.0,
+        session: requests.Session | None = None,
+        backoff_factor: float = 0.5,
+        backoff_max: float = 30.0,
+        max_retry_time: float = 120.0,
+    ) -> None:
+        if api_key is not None and not isinstance(api_key, str):
+            raise ValidationError(
+                f"api_key must be a string, got a {type(api_key).__name__}.",
+                field="api_key",
+                value=type(api_key).__name__,
+                allowed="a Management API key string",
+            )
+        key = api_key or os.environ.get(ENV_KEY) or None
+        self.base_url, self.region = resolve_base_url(base_url, region, hosts=LEGACY_HOSTS)
+        self.http = HttpClient(
+            self.base_url,
+            key,
+            timeout=timeout,
+            max_retries=max_retries,
+            rate_limit=rate_limit,
+            session=session,
+            backoff_factor=backoff_factor,
+            backoff_max=backoff_max,
+            max_retry_time=max_retry_time,
+        )
+        self.flags = _VariantEndpoints(self.http, "flags", prefix="")
+        self.experiments = _VariantEndpoints(self.http, "experiments", prefix="")
+
+    @property
+    def request_count(self) -> int:
+        """Requests sent so far, retries included."""
+        return self.http.request_count
+
+    @property
+    def server_time(self) -> datetime | None:
+        """The server's clock (``Date`` header) at the latest response, tz-aware UTC."""
+        return self.http.server_time
+
+    def close(self) -> None:
+        """Closes pooled connections."""
+        self.http.close()
+
+    def __enter__(self) -> LegacyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"LegacyClient(base_url={self.base_url!r}, region={self.region!r})"
+
+    def iter_experiments(self) -> Iterator[dict[str, Any]]:
+        """Lazily yields every experiment (``GET /experiments/list``)."""
+        return self.http.paginate("/experiments/list", "experiments")
+
+    def list_experiments(self) -> list[dict[str, Any]]:
+        """Every experiment, newest first, all pages."""
+        return list(self.iter_experiments())
+
+    def iter_flags(self) -> Iterator[dict[str, Any]]:
+        """Lazily yields every flag (``GET /flags/list``)."""
+        return self.http.paginate("/flags/list", "flags")
+
+    def list_flags(self) -> list[dict[str, Any]]:
+        """Every flag, newest first, all pages."""
+        return list(self.iter_flags())
+
+    def iter_deployments(self) -> Iterator[dict[str, Any]]:
+        """Lazily yields every deployment (``GET /deployments/list``)."""
+        return self.http.paginate("/deployments/list", "deployments")
+
+    def list_deployments(self) -> list[dict[str, Any]]:
+        """Every deployment, all pages."""
+        return list(self.iter_deployments())
+
+    def experiment(self, id: str) -> dict[str, Any]:
+        """One experiment."""
+        return _as_dict(self.http.request("GET", f"/experiments/{_seg(id, 'id')}"), "experiment")
+
+    def experiment_versions(self, id: str) -> list[dict[str, Any]]:
+        """Every version of an experiment."""
+        path = f"/experiments/{_seg(id, 'id')}/versions"
+        return _as_list(self.http.request("GET", path), "versions")
+
+    def experiment_version(self, id: str, version_id: str | int) -> dict[str, Any]:
+        """One version of an experiment."""
+        path = f"/experiments/{_seg(id, 'id')}/versions/{_seg(version_id, 'version_id')}"
+        return _as_dict(self.http.request("GET", path), "version")
+
+    def flag(self, id: str) -> dict[str, Any]:
+        """One flag."""
+        return _as_dict(self.http.request("GET", f"/flags/{_seg(id, 'id')}"), "flag")
+
+    def flag_versions(self, id: str) -> list[dict[str, Any]]:
+        """Every version of a flag."""
+        return _as_list(self.http.request("GET", f"/flags/{_seg(id, 'id')}/versions"), "versions")
+
+    def flag_version(self, id: str, version_id: str | int) -> dict[str, Any]:
+        """One version of a flag."""
+        path = f"/flags/{_seg(id, 'id')}/versions/{_seg(version_id, 'version_id')}"
+        return _as_dict(self.http.request("GET", path), "version")
+
+    def create_experiment(self, project_id: str, key: str, **fields: Any) -> Any:
+        """Creates an experiment (``POST /experiments/new``); returns the server's reply.
+
+        Fields in snake_case: name, description, variants, bucketing_key, rollout_weights,
+        target_segments, deployments, experiment_type, evaluation_mode, sticky_bucketing.
+        Never retried.
+        """
+        body = _legacy_create_body(project_id, key, fields)
+        return self.http.request("POST", "/experiments/new", json=body, retry=False)
+
+    def activate(self, id: str) -> Any:
+        """Activates an experiment (``POST /experiments/{id}/activate``)."""
+        return self.http.request("POST", f"/experiments/{_seg(id, 'id')}/activate")
+
+    def deactivate(self, id: str) -> Any:
+        """Deactivates an experiment (``POST /experiments/{id}/deactivate``)."""
+        return self.http.request("POST", f"/experiments/{_seg(id, 'id')}/deactivate")
+
+    def set_rollout_weights(self, id: str, weights: Mapping[str, float]) -> Any:
+        """Sets an experiment's rollout weights, e.g. ``{"control": 1, "treatment": 1}``."""
+        body = {"rolloutWeights": v.rollout_weights(weights, "weights", integers=False)}
+        if not body["rolloutWeights"]:
+            raise ValidationError(
+                "weights must name at least one variant.",
+                field="weights",
+                value={},
+                allowed="a dict such as {'control': 1, 'treatment': 1}",
+            )
+        path = f"/experiments/{_seg(id, 'id')}/rollout-weights"
+        return self.http.request("POST", path, json=body)
+
+
+def _legacy_create_body(project_id: Any, key: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "projectId": v.require_id(project_id, "project_id"),
+        "key": v.require_str(key, "key"),
+    }
+    normal: dict[str, Any] = {}
+    for name, value in fields.items():
+        snake = camel_to_snake(name)
+        if snake not in LEGACY_CREATE_FIELDS:
+            raise ValidationError(
+                f"legacy.create_experiment() does not take a field {name!r}.",
+                field=name,
+                value=value,
+                allowed=LEGACY_CREATE_FIELDS,
+            )
+        normal[snake] = value
+    variant_keys = None
+    if "variants" in normal:
+        body["variants"] = v.variants(normal.pop("variants"))
+        variant_keys = [x["key"] for x in body["variants"]]
+    for name, value in normal.items():
+        if name == "rollout_weights":
+            checked: Any = v.rollout_weights(value, name, integers=True, variant_keys=variant_keys)
+        elif name == "target_segments":
+            checked = v.segments(value, name, variant_keys=variant_keys, legacy=True)
+        elif name == "deployments":
+            checked = v.id_list(value, name)
+        elif name == "experiment_type":
+            checked = v.require_choice(value, name, v.LEGACY_EXPERIMENT_TYPES)
+        elif name == "evaluation_mode":
+            checked = v.require_choice(value, name, v.EVALUATION_MODES)
+        elif name == "sticky_bucketing":
+            checked = v.require_bool(value, name)
+        else:
+            checked = v.require_str(value, name, allow_empty=name in ("name", "description"))
+        body[snake_to_camel(name)] = checked
+    return body
