@@ -112,9 +112,12 @@ class _BearerAuth(requests.auth.AuthBase):
 class RateLimiter:
     """Thread-safe token bucket holding one token, refilled at ``rate`` per second.
 
-    A bucket of one spaces requests evenly (``1 / rate`` apart), so no window of one second
-    ever sees more than ``rate`` requests, whatever the number of threads. Each caller
-    reserves the next free slot under a lock and sleeps outside it.
+    A bucket of one spaces requests evenly, at least ``1 / rate`` apart, so no window of one
+    second sees more than ``rate`` requests, whatever the number of threads. Callers wait
+    their turn under a lock and the next slot is counted from the moment the previous caller
+    was actually released: a thread that wakes late pushes the following ones later instead
+    of letting them bunch up behind it. Only the waiting is serialised; the requests
+    themselves still run concurrently.
     """
 
     def __init__(
@@ -141,15 +144,14 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def acquire(self) -> float:
-        """Wait for the next slot; returns the seconds waited."""
+        """Waits for the next slot; returns the seconds waited."""
         with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        delay = slot - now
-        if delay > 0:
-            self._sleep(delay)
-        return delay
+            start = now = self._clock()
+            if self._next > now:
+                self._sleep(self._next - now)
+                now = max(self._clock(), self._next)
+            self._next = now + self._interval
+        return now - start
 
     def __repr__(self) -> str:
         return f"RateLimiter(rate={self.rate:g}/s)"

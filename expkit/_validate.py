@@ -62,7 +62,8 @@ MAX_INCLUSIONS = 2000
 MAX_BULK_DELETE = 100
 DEPLOYMENT_LABEL = re.compile(r"^[A-Za-z0-9_-]+$")
 
-_NOTHING = object()
+# "not given" (Ellipsis, as in edit_variant(payload=...)); None is a valid JSON payload
+_NOTHING: Any = ...
 
 FLAG_EDIT_FIELDS = (
     "name",

@@ -38,6 +38,7 @@ class Call:
     headers: dict[str, str]
     at: float
     thread: int = 0
+    timeout: Any = None
 
 
 @dataclass
@@ -80,6 +81,7 @@ class DoubleAdapter(HTTPAdapter):
             headers=dict(request.headers),
             at=time.monotonic(),
             thread=threading.get_ident(),
+            timeout=kwargs.get("timeout"),
         )
         with self._lock:
             self.calls.append(call)
