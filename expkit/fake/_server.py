@@ -1,0 +1,344 @@
+"""``FakeServer``: the fake org over real HTTP on 127.0.0.1, with fault injection.
+
+A ``ThreadingHTTPServer`` (HTTP/1.1 keep-alive) runs in a daemon thread; each request is
+logged, passed through the seeded fault injector, then served by the
+:class:`~expkit.fake._routes.Router` under one lock (the State is not thread-safe; injected
+latency is slept outside the lock, so concurrent clients still overlap).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import secrets
+import socket
+import threading
+import time
+from collections import deque
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from expkit.fake._routes import Response, Router
+from expkit.fake._state import FakeClock, IdGenerator, State
+
+if TYPE_CHECKING:
+    from expkit._client import Client
+    from expkit._legacy import LegacyClient
+
+__all__ = ["FakeServer", "Faults"]
+
+_SERVER_ERRORS = (500, 502, 503)
+
+
+class Faults:
+    """Seeded fault injection: latency, random 5xx, 429 past a rate, dropped connections.
+
+    Every request draws the same three numbers from one ``random.Random(seed)``, whatever
+    happens to it, so a given sequence of requests meets the same faults for the same seed.
+    """
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        error_rate: float = 0.0,
+        rate_limit: float | None = None,
+        drop_rate: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        for name, value in (("error_rate", error_rate), ("drop_rate", drop_rate)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+        if latency < 0:
+            raise ValueError(f"latency must be >= 0 seconds, got {latency!r}")
+        if rate_limit is not None and rate_limit <= 0:
+            raise ValueError(f"rate_limit must be > 0 requests per second, got {rate_limit!r}")
+        self.latency = latency
+        self.error_rate = error_rate
+        self.rate_limit = rate_limit
+        self.drop_rate = drop_rate
+        self.seed = seed
+        self._rng = random.Random(seed)
+        self._window: deque[float] = deque()
+
+    def decide(self, now: float) -> str | int | None:
+        """``"drop"``, an error status (429 or 5xx) or None for this request."""
+        drop, error, which = self._rng.random(), self._rng.random(), self._rng.random()
+        if self.rate_limit is not None:
+            while self._window and now - self._window[0] >= 1.0:
+                self._window.popleft()
+            if len(self._window) >= self.rate_limit:
+                return 429
+            self._window.append(now)
+        if drop < self.drop_rate:
+            return "drop"
+        if error < self.error_rate:
+            return _SERVER_ERRORS[int(which * len(_SERVER_ERRORS))]
+        return None
+
+    def __repr__(self) -> str:
+        return (
+            f"Faults(latency={self.latency!r}, error_rate={self.error_rate!r}, "
+            f"rate_limit={self.rate_limit!r}, drop_rate={self.drop_rate!r}, seed={self.seed!r})"
+        )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # idle keep-alive connections are closed after this long
+    timeout = 60
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: the FakeServer keeps its own request log."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # the Date header carries the fake clock, so snapshots of fixtures are deterministic
+        return format_datetime(self.server.fake.state.clock.now(), usegmt=True)
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        response = self.server.fake._dispatch(self.command, self.path, self.headers, body)
+        if response is None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], fake: FakeServer) -> None:
+        self.fake = fake
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self.connections_lock:
+            open_connections = list(self.connections)
+            self.connections.clear()
+        for connection in open_connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class FakeServer:
+    """A fake Amplitude Experiment org served over HTTP on 127.0.0.1 (a free port by default).
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`. ``api_key`` is
+    generated per server unless given; only that key is accepted (401 otherwise).
+    """
+
+    def __init__(
+        self,
+        state: State | None = None,
+        *,
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self._state = state if state is not None else State()
+        self._api_key = api_key or f"fake-{secrets.token_hex(16)}"
+        self._router = Router(self._state, api_key=self._api_key)
+        self._host = host
+        self._port = port
+        self._lock = threading.Lock()
+        self._log_lock = threading.Lock()
+        self._log: list[tuple[str, str, dict[str, str]]] = []
+        self._faults = Faults()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_fixtures(cls, directory: str | os.PathLike[str], **server_options: Any) -> FakeServer:
+        """A server over a recorded fixtures directory; its clock starts at ``recorded_at``."""
+        from expkit.fake._fixtures import load_fixtures
+
+        org, manifest = load_fixtures(directory)
+        clock = FakeClock(manifest["recorded_at"]) if manifest.get("recorded_at") else None
+        return cls(State.from_org(org, clock=clock), **server_options)
+
+    @classmethod
+    def synthetic(
+        cls,
+        n_flags: int = 40,
+        n_experiments: int = 15,
+        versions_per_config: int = 10,
+        seed: int = 0,
+        **server_options: Any,
+    ) -> FakeServer:
+        """A server over a generated org (deterministic for a given ``seed``)."""
+        from expkit.fake._synth import synthetic_org
+
+        org = synthetic_org(
+            n_flags=n_flags,
+            n_experiments=n_experiments,
+            versions_per_config=versions_per_config,
+            seed=seed,
+        )
+        return cls(State.from_org(org, ids=IdGenerator(seed)), **server_options)
+
+    # ----- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> FakeServer:
+        """Starts serving in a daemon thread (idempotent); returns self."""
+        if self._httpd is not None:
+            return self
+        httpd = _HTTPServer((self._host, self._port), self)
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"expkit-fake-{httpd.server_address[1]}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stops serving and closes every open connection (idempotent)."""
+        httpd, thread = self._httpd, self._thread
+        if httpd is None:
+            return
+        self._httpd = None
+        self._thread = None
+        httpd.shutdown()
+        httpd.server_close()
+        httpd.close_connections()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.url if self._httpd is not None else "stopped"
+        return f"FakeServer({where}, {self._state!r})"
+
+    # ----- what users touch --------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` (no trailing slash); the server must be started."""
+        if self._httpd is None:
+            raise RuntimeError("the FakeServer is not running; call start() or use `with`")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_key(self) -> str:
+        """The only key this server accepts."""
+        return self._api_key
+
+    @property
+    def state(self) -> State:
+        """The org being served, for assertions and direct set-up."""
+        return self._state
+
+    def client(self, **client_options: Any) -> Client:
+        """An ``expkit.Client`` pointed at this server, with its key."""
+        from expkit._client import Client
+
+        return Client(api_key=self._api_key, base_url=self.url, **client_options)
+
+    def legacy_client(self, **client_options: Any) -> LegacyClient:
+        """An ``expkit.LegacyClient`` pointed at this server (the beta paths, no prefix)."""
+        from expkit._legacy import LegacyClient
+
+        return LegacyClient(api_key=self._api_key, base_url=self.url, **client_options)
+
+    def faults(
+        self,
+        latency: float = 0.0,
+        error_rate: float = 0.0,
+        rate_limit: float | None = None,
+        drop_rate: float = 0.0,
+        seed: int = 0,
+    ) -> Faults:
+        """Sets fault injection for the requests that follow (all zero turns it off).
+
+        ``latency`` seconds per request, ``error_rate`` chance of a 500/502/503,
+        ``rate_limit`` requests per second (sliding 1 s window) past which 429 is served,
+        ``drop_rate`` chance of closing the connection without a response.
+        """
+        faults = Faults(
+            latency=latency,
+            error_rate=error_rate,
+            rate_limit=rate_limit,
+            drop_rate=drop_rate,
+            seed=seed,
+        )
+        with self._log_lock:
+            self._faults = faults
+        return faults
+
+    @property
+    def request_log(self) -> list[tuple[str, str, dict[str, str]]]:
+        """``(method, path, query)`` of every request received, in arrival order (a copy)."""
+        with self._log_lock:
+            return list(self._log)
+
+    @property
+    def request_count(self) -> int:
+        """How many requests arrived (faulted ones included)."""
+        with self._log_lock:
+            return len(self._log)
+
+    def reset_log(self) -> None:
+        """Forgets the requests logged so far."""
+        with self._log_lock:
+            self._log.clear()
+
+    # ----- serving -----------------------------------------------------------------------
+
+    def _dispatch(self, method: str, target: str, headers: Any, body: bytes) -> Response | None:
+        parts = urlsplit(target)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        with self._log_lock:
+            self._log.append((method, parts.path, query))
+            faults = self._faults
+            decision = faults.decide(time.monotonic())
+        if faults.latency:
+            time.sleep(faults.latency)
+        if decision == "drop":
+            return None
+        if decision == 429:
+            return _fault_response(429, "Too many requests")
+        if isinstance(decision, int):
+            return _fault_response(decision, "injected server error")
+        with self._lock:
+            return self._router.handle(method, target, headers, body)
+
+
+def _fault_response(status: int, message: str) -> Response:
+    return Response(status, json.dumps({"status": status, "message": message}).encode())
