@@ -1,0 +1,381 @@
+"""Rollout history over versions and field-level version diffs (pure functions of frames).
+
+``rollout_history`` turns the versions frame (``expkit.frames.versions``) into one row per
+(config, version, population, variant) with the effective % of DESIGN.md's rollout math;
+``diff_versions`` compares two flagConfigs field by field, reading variants by key, segments by
+name and conditions by property, so reordering a list is not a change; ``changes`` is the
+change log: every consecutive diff of every config.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pandas as pd
+
+from expkit._rollout import EVERYONE_ELSE, populations, variant_keys, weight_value
+from expkit._wire import camel_to_snake
+from expkit.errors import ValidationError
+
+__all__ = [
+    "CHANGES_SCHEMA",
+    "DIFF_SCHEMA",
+    "EVERYONE_ELSE",
+    "HISTORY_SCHEMA",
+    "changes",
+    "diff_versions",
+    "rollout_history",
+]
+
+HISTORY_SCHEMA: Mapping[str, str] = {
+    "config_id": "string",
+    "kind": "string",
+    "config_key": "string",
+    "version": "Int64",
+    "created_at": "datetime64[ns, UTC]",
+    "created_by": "string",
+    "segment": "string",
+    "segment_index": "Int64",
+    "variant_key": "string",
+    "enabled": "boolean",
+    "percentage": "Float64",
+    "weight": "Float64",
+    "share": "Float64",
+    "effective_pct": "Float64",
+}
+
+DIFF_SCHEMA: Mapping[str, str] = {
+    "path": "string",
+    "old": "string",
+    "new": "string",
+    "change": "string",
+}
+
+CHANGES_SCHEMA: Mapping[str, str] = {
+    "config_id": "string",
+    "kind": "string",
+    "config_key": "string",
+    "version": "Int64",
+    "created_at": "datetime64[ns, UTC]",
+    "created_by": "string",
+    **DIFF_SCHEMA,
+}
+
+_VERSION_COLUMNS = ("config_id", "version")
+
+# fields that say when/who, not what: never a change in themselves
+_METADATA = frozenset(
+    {"createdAt", "createdBy", "lastModifiedAt", "lastModifiedBy", "created_at", "created_by"}
+)
+# dicts whose keys are data (variant keys, config ids), not field names: kept verbatim
+_MAPS = frozenset({"rollout_weights", "flags"})
+# lists of dicts matched by an identity field instead of by position
+_LIST_IDS = {"variants": "key", "target_segments": "name", "conditions": "prop"}
+# values shown whole rather than field by field
+_LEAVES = frozenset({"payload"})
+
+
+def _frame(columns: dict[str, list[Any]], schema: Mapping[str, str]) -> pd.DataFrame:
+    data = {}
+    for name, dtype in schema.items():
+        values = columns.get(name, [])
+        if dtype.startswith("datetime"):
+            data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+            data[name] = data[name].astype(dtype)
+        else:
+            data[name] = pd.array(values, dtype=dtype)
+    return pd.DataFrame(data)
+
+
+def _check_frame(frame: Any, required: tuple[str, ...], *, name: str) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise ValidationError(
+            f"{name} must be a pandas DataFrame (from expkit.frames.versions), "
+            f"not {type(frame).__name__}.",
+            field=name,
+            value=type(frame).__name__,
+            allowed="a DataFrame with columns " + ", ".join(required),
+        )
+    missing = [column for column in required if column not in frame.columns]
+    if missing:
+        raise ValidationError(
+            f"{name} is missing column(s) {', '.join(missing)}; build it with "
+            "expkit.frames.versions(records).",
+            field=name,
+            value=list(frame.columns),
+            allowed=required,
+        )
+
+
+def _scalar(value: Any) -> Any:
+    """pandas missing values as None; everything else unchanged."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _version_config(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row's flagConfig; the frame's own columns fill in what the dict lacks."""
+    config = row.get("config")
+    config = dict(config) if isinstance(config, Mapping) else {}
+    if "enabled" not in config and _scalar(row.get("enabled")) is not None:
+        config["enabled"] = bool(row["enabled"])
+    if (
+        "rolloutPercentage" not in config
+        and "rollout_percentage" not in config
+        and _scalar(row.get("rollout_percentage")) is not None
+    ):
+        config["rolloutPercentage"] = float(row["rollout_percentage"])
+    weights = row.get("rollout_weights")
+    if (
+        "rolloutWeights" not in config
+        and "rollout_weights" not in config
+        and isinstance(weights, Mapping)
+    ):
+        config["rolloutWeights"] = dict(weights)
+    return config
+
+
+def _weights_of(population_weights: Mapping[str, Any], key: str) -> float | None:
+    if key not in population_weights:
+        return None
+    return weight_value(population_weights[key])
+
+
+def rollout_history(versions_frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (config, version, population, variant): who got what after each version.
+
+    Populations are "everyone else" (``segment_index`` <NA>) and each target segment, by
+    name. ``share`` is the variant's weight over the population's Σ weights (0 when all
+    weights are 0); ``effective_pct`` is ``enabled × percentage × share`` in % (<NA> when
+    ``enabled`` or the percentage is missing). A version with no variants keeps one row per
+    population with ``variant_key`` <NA>, so disabled spans and version times survive.
+    """
+    _check_frame(versions_frame, _VERSION_COLUMNS, name="versions_frame")
+    columns: dict[str, list[Any]] = {name: [] for name in HISTORY_SCHEMA}
+    frame = versions_frame.sort_values(["config_id", "version"], kind="stable")
+    for row in frame.to_dict("records"):
+        config = _version_config(row)
+        enabled = config.get("enabled") if isinstance(config.get("enabled"), bool) else None
+        keys = variant_keys(config)
+        meta = (
+            _scalar(row.get("config_id")),
+            _scalar(row.get("kind")),
+            _scalar(row.get("config_key")) if "config_key" in row else config.get("key"),
+            _scalar(row.get("version")),
+            _scalar(row.get("created_at")),
+            _scalar(row.get("created_by")),
+        )
+        for population in populations(config):
+            shares = population.shares(keys)
+            effective = population.effective(keys, enabled=enabled)
+            pct = population.percentage
+            for key in keys or [None]:
+                for name, value in zip(
+                    ("config_id", "kind", "config_key", "version", "created_at", "created_by"),
+                    meta,
+                    strict=True,
+                ):
+                    columns[name].append(value)
+                columns["segment"].append(population.name)
+                columns["segment_index"].append(population.index)
+                columns["variant_key"].append(key)
+                columns["enabled"].append(enabled)
+                columns["percentage"].append(None if math.isnan(pct) else pct)
+                if key is None:
+                    columns["weight"].append(None)
+                    columns["share"].append(0.0)
+                    columns["effective_pct"].append(
+                        None if enabled is None or math.isnan(pct) else 0.0
+                    )
+                    continue
+                columns["weight"].append(_weights_of(population.weights, key))
+                columns["share"].append(shares[key])
+                value = effective[key]
+                columns["effective_pct"].append(None if math.isnan(value) else value)
+    return _frame(columns, HISTORY_SCHEMA)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "), default=str
+    )
+
+
+def _snake(name: str) -> str:
+    return camel_to_snake(name)
+
+
+def _identity(items: list[Any], field: str) -> list[str] | None:
+    """Labels for list items by ``field`` (duplicates get #2, #3…), or None if not all have it."""
+    labels: list[str] = []
+    seen: dict[str, int] = {}
+    for item in items:
+        if not isinstance(item, Mapping) or item.get(field) in (None, ""):
+            return None
+        base = str(item[field])
+        seen[base] = seen.get(base, 0) + 1
+        labels.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return labels
+
+
+def _is_scalar_list(value: Any) -> bool:
+    return isinstance(value, list) and all(not isinstance(v, dict | list) for v in value)
+
+
+def _same_scalar_list(old: list[Any], new: list[Any]) -> bool:
+    """Lists of scalars (condition values, tags, deployments) are sets: order is no change."""
+    try:
+        return sorted(old, key=_json) == sorted(new, key=_json)
+    except TypeError:
+        return old == new
+
+
+def _walk(old: Any, new: Any, path: str, field: str) -> Iterator[tuple[str, Any, Any, str]]:
+    missing = _MISSING
+    if old is missing and new is missing:
+        return
+    if old is missing:
+        yield path, missing, new, "added"
+        return
+    if new is missing:
+        yield path, old, missing, "removed"
+        return
+    if field in _LEAVES:
+        if old != new:
+            yield path, old, new, "changed"
+        return
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        keep = field in _MAPS
+        for key in list(dict.fromkeys([*old, *new])):
+            if not path and key in _METADATA:
+                continue
+            name = str(key) if keep else _snake(str(key))
+            child = f"{path}.{name}" if path else name
+            yield from _walk(old.get(key, missing), new.get(key, missing), child, name)
+        return
+    if isinstance(old, list) and isinstance(new, list):
+        if _is_scalar_list(old) and _is_scalar_list(new):
+            if not _same_scalar_list(old, new):
+                yield path, old, new, "changed"
+            return
+        id_field = _LIST_IDS.get(field)
+        old_ids = _identity(old, id_field) if id_field else None
+        new_ids = _identity(new, id_field) if id_field else None
+        if old_ids is None or new_ids is None or (field == "conditions" and not _unique(old, new)):
+            old_ids = [str(i) for i in range(len(old))]
+            new_ids = [str(i) for i in range(len(new))]
+        old_by = dict(zip(old_ids, old, strict=True))
+        new_by = dict(zip(new_ids, new, strict=True))
+        for label in list(dict.fromkeys([*old_ids, *new_ids])):
+            yield from _walk(
+                old_by.get(label, missing), new_by.get(label, missing), f"{path}[{label}]", ""
+            )
+        return
+    if not _equal(old, new):
+        yield path, old, new, "changed"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _equal(old: Any, new: Any) -> bool:
+    """1 and 1.0 are equal; True and 1 are not (JSON tells them apart)."""
+    if _is_number(old) and _is_number(new):
+        return old == new
+    return type(old) is type(new) and old == new
+
+
+def _unique(old: list[Any], new: list[Any]) -> bool:
+    """Conditions are matched by property only when no property repeats on either side."""
+    for items in (old, new):
+        props = [item.get("prop") for item in items if isinstance(item, Mapping)]
+        if len(props) != len(set(props)):
+            return False
+    return True
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+def _diff_rows(
+    old_config: Mapping[str, Any], new_config: Mapping[str, Any]
+) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = {name: [] for name in DIFF_SCHEMA}
+    for path, old, new, change in _walk(old_config, new_config, "", ""):
+        columns["path"].append(path)
+        columns["old"].append(None if old is _MISSING else _json(old))
+        columns["new"].append(None if new is _MISSING else _json(new))
+        columns["change"].append(change)
+    return columns
+
+
+def _check_config(config: Any, name: str) -> Mapping[str, Any]:
+    if config is None:
+        return {}
+    if not isinstance(config, Mapping):
+        raise ValidationError(
+            f"{name} must be a config dict (a version's flagConfig), not {type(config).__name__}.",
+            field=name,
+            value=type(config).__name__,
+            allowed="dict or None",
+        )
+    return config
+
+
+def diff_versions(
+    old_config: Mapping[str, Any] | None, new_config: Mapping[str, Any] | None
+) -> pd.DataFrame:
+    """Field-level differences between two configs: ``path``, ``old``, ``new``, ``change``.
+
+    Paths use snake_case field names and read list items by identity, not position:
+    ``variants[treatment].payload``, ``target_segments[Beta users].conditions[country].values``,
+    ``rollout_weights.control``. ``old``/``new`` are JSON text (<NA> when absent); ``change`` is
+    ``added``, ``removed`` or ``changed``. Reordering variants, segments, conditions or the
+    values of a condition is not a change. ``None`` compares as an empty config.
+    """
+    old = _check_config(old_config, "old_config")
+    new = _check_config(new_config, "new_config")
+    return _frame(_diff_rows(old, new), DIFF_SCHEMA)
+
+
+def changes(versions_frame: pd.DataFrame) -> pd.DataFrame:
+    """The change log: each version's field-level diff from the previous version of its config.
+
+    One row per changed field, with ``config_id, kind, config_key, version, created_at,
+    created_by`` in front of ``path, old, new, change``. The first version of a config (or the
+    first one in the frame) is one row ``path="(created)"``, ``change="added"``. Versions
+    that changed nothing in the flagConfig give no rows.
+    """
+    _check_frame(versions_frame, (*_VERSION_COLUMNS, "config"), name="versions_frame")
+    columns: dict[str, list[Any]] = {name: [] for name in CHANGES_SCHEMA}
+    meta_names = ("config_id", "kind", "config_key", "version", "created_at", "created_by")
+    frame = versions_frame.sort_values(["config_id", "version"], kind="stable")
+    previous_id: Any = _MISSING
+    previous: Mapping[str, Any] = {}
+    for row in frame.to_dict("records"):
+        config = row.get("config")
+        config = config if isinstance(config, Mapping) else {}
+        meta = [_scalar(row.get(name)) for name in meta_names]
+        if row["config_id"] != previous_id:
+            diff = {"path": ["(created)"], "old": [None], "new": [None], "change": ["added"]}
+        else:
+            diff = _diff_rows(previous, config)
+        for i in range(len(diff["path"])):
+            for name, value in zip(meta_names, meta, strict=True):
+                columns[name].append(value)
+            for name in DIFF_SCHEMA:
+                columns[name].append(diff[name][i])
+        previous_id, previous = row["config_id"], config
+    return _frame(columns, CHANGES_SCHEMA)
