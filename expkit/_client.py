@@ -85,7 +85,7 @@ class _VariantEndpoints:
         return f"<expkit {self.kind} endpoints at {self._http.base_url}{self._base}>"
 
     def _path(self, config_id: Any, *rest: str) -> str:
-        return "/".join([self._base, _seg(config_id, "id"), *rest])
+        return "/".join([self._base, quote(v.require_id(config_id, "id"), safe=""), *rest])
 
     def _variant_path(self, config_id: Any, variant_key: Any, *rest: str) -> str:
         return self._path(config_id, "variants", _seg(variant_key, "variant_key"), *rest)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
 import requests
@@ -83,7 +84,7 @@ def test_retry_backoff_grows(double: DoubleAdapter):
     double.default = lambda call: Reply(502)
     with pytest.raises(ServerError):
         client.flags.get("1")
-    gaps = [b.at - a.at for a, b in zip(double.calls, double.calls[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in pairwise(double.calls)]
     # 0.05, 0.1, 0.2 seconds (+ up to 25 % jitter)
     assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2
     assert gaps[2] < 0.2 * 1.25 + 0.15
@@ -385,7 +386,7 @@ def test_rate_limiter_counts_from_the_actual_release_when_sleep_overshoots():
     for _ in range(5):
         limiter.acquire()
         released.append(clock.now)
-    gaps = [b - a for a, b in zip(released, released[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(released)]
     assert all(g >= 0.1 for g in gaps)
 
 
