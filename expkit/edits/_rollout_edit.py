@@ -6,36 +6,16 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
+from expkit._rollout import effective, shares
 from expkit.edits._core import Plan, Step
 from expkit.errors import ValidationError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RolloutEdit", "effective_percentages", "weight_shares"]
+__all__ = ["RolloutEdit"]
 
 _UNSET: Any = object()
-
-
-def weight_shares(weights: Mapping[str, Any], variant_keys: list[str]) -> dict[str, float | None]:
-    """Each variant's fraction of the total weight (None for all when the total is 0)."""
-    values = {k: _number(weights.get(k)) or 0 for k in variant_keys}
-    total = sum(values.values())
-    if total <= 0:
-        return dict.fromkeys(variant_keys)
-    return {k: w / total for k, w in values.items()}
-
-
-def effective_percentages(
-    weights: Mapping[str, Any], variant_keys: list[str], *, percentage: Any, enabled: Any
-) -> dict[str, float | None]:
-    """Each variant's % of users matched by no segment: enabled × percentage × share."""
-    shares = weight_shares(weights, variant_keys)
-    pct = _number(percentage)
-    if pct is None:
-        return dict.fromkeys(variant_keys)
-    on = 1.0 if enabled is True else 0.0
-    return {k: (0.0 if s is None else on * pct * s) for k, s in shares.items()}
 
 
 def _number(value: Any) -> float | None:
@@ -44,6 +24,10 @@ def _number(value: Any) -> float | None:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return float(value)
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _weight(value: Any) -> int | None:
@@ -274,17 +258,19 @@ class RolloutEdit(Plan):
         keys = self.variant_keys
         base = self._values(self._state)
         after_w = {k: _weight(w) for k, w in self.weights.items() if k in keys}
-        before_share = weight_shares(base["rollout_weights"], keys)
+        before_share = shares(base["rollout_weights"], keys)
         valid = self.is_valid
-        after_share = weight_shares(after_w, keys) if valid else dict.fromkeys(keys)
-        before_eff = effective_percentages(
+        after_share: dict[str, float | None] = (
+            dict(shares(after_w, keys)) if valid else dict.fromkeys(keys)
+        )
+        before_eff = effective(
+            base["rollout_percentage"],
             base["rollout_weights"],
             keys,
-            percentage=base["rollout_percentage"],
-            enabled=base["enabled"],
+            enabled=_bool_or_none(base["enabled"]),
         )
-        after_eff = (
-            effective_percentages(after_w, keys, percentage=self.percentage, enabled=self.enabled)
+        after_eff: dict[str, float | None] = (
+            dict(effective(self.percentage, after_w, keys, enabled=_bool_or_none(self.enabled)))
             if valid
             else dict.fromkeys(keys)
         )

@@ -1,0 +1,482 @@
+"""ipywidgets editors: thin views over the edit plans of ``expkit.edits``.
+
+Each editor is an ``ipywidgets.VBox`` (display it, or make it a cell's last expression);
+nothing is displayed from a constructor. The plan holds every pending value and does all
+validation and I/O; the widgets only forward what is typed and show what the plan says.
+Controls are attributes, so a notebook or a test can drive them::
+
+    editor = RolloutEditor(client, "123456")
+    editor.weights["treatment"].value = 3
+    editor.preview_button.click()   # Apply is enabled only after a valid preview
+    editor.apply_button.click()
+    editor.status.value             # the preview table, the result or the error, as HTML
+
+Any change after a preview disables Apply again until the next preview.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from expkit.edits import InclusionsEdit, PayloadEdit, RolloutEdit
+from expkit.edits._inclusions_edit import MAX_INCLUSIONS
+from expkit.edits._payload_edit import parse_payload, payload_text
+from expkit.errors import ExpkitError
+
+__all__ = ["InclusionsEditor", "PayloadEditor", "RolloutEditor"]
+
+_OK = "#1a7f37"
+_WARN = "#9a6700"
+_ERR = "#cf222e"
+
+
+def _errors_html(errors: list[str]) -> str:
+    if not errors:
+        return f'<span style="color:{_OK}">✓ valid</span>'
+    items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
+    return f'<ul style="color:{_ERR};margin:0">{items}</ul>'
+
+
+def _error_html(exc: BaseException) -> str:
+    title = html.escape(type(exc).__name__)
+    body = html.escape(str(exc))
+    return (
+        f'<div class="expkit-error" style="color:{_ERR}"><b>{title}</b>'
+        f'<pre style="white-space:pre-wrap">{body}</pre></div>'
+    )
+
+
+class _Editor(widgets.VBox):
+    """Preview / Apply / Undo / Reload buttons and the status area, wired to a plan."""
+
+    plan: Any
+
+    def _init_buttons(self) -> None:
+        self.preview_button = widgets.Button(description="Preview", icon="eye")
+        self.apply_button = widgets.Button(
+            description="Apply", icon="check", button_style="danger", disabled=True
+        )
+        self.undo_button = widgets.Button(description="Undo", icon="undo", disabled=True)
+        self.reload_button = widgets.Button(description="Reload", icon="refresh")
+        self.validation = widgets.HTML()
+        self.status = widgets.HTML()
+        self._previewed = False
+        self._syncing = False
+        self.preview_button.on_click(lambda _: self._on_preview())
+        self.apply_button.on_click(lambda _: self._on_apply())
+        self.undo_button.on_click(lambda _: self._on_undo())
+        self.reload_button.on_click(lambda _: self._on_reload())
+
+    def _buttons(self) -> widgets.HBox:
+        return widgets.HBox(
+            [self.preview_button, self.apply_button, self.undo_button, self.reload_button]
+        )
+
+    def _forward(self, setter: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
+        """An observer passing a control's new value to the plan, unless we are syncing."""
+
+        def observer(change: dict[str, Any]) -> None:
+            if self._syncing:
+                return
+            setter(change["new"])
+            self._changed()
+
+        return observer
+
+    def _changed(self) -> None:
+        self._previewed = False
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self.validation.value = _errors_html(self.plan.errors)
+        self.apply_button.disabled = not (
+            self._previewed and self.plan.is_valid and self.plan.has_changes
+        )
+        self.undo_button.disabled = not self.plan.can_undo
+
+    def _sync(self) -> None:
+        """Puts the plan's values (after apply, undo or reload) back into the controls."""
+
+    def _preview_html(self) -> str:
+        frame = self.plan.preview()
+        changes = self.plan.changes()
+        items = "".join(f"<li>{html.escape(c)}</li>" for c in changes)
+        requests = "".join(
+            f"<li><code>{html.escape(str(r))}</code></li>" for r in self.plan.requests()
+        )
+        return (
+            '<div class="expkit-preview">'
+            f"<b>Changes</b><ul>{items}</ul>"
+            f"{frame.to_html(index=False, na_rep='—', float_format=lambda x: f'{x:.4g}')}"
+            f"<b>Requests apply will send</b><ol>{requests}</ol></div>"
+        )
+
+    def _on_preview(self) -> None:
+        if not self.plan.is_valid:
+            self._previewed = False
+            self.status.value = (
+                f'<div class="expkit-invalid"><b>Fix these first:</b>'
+                f"{_errors_html(self.plan.errors)}</div>"
+            )
+        elif not self.plan.has_changes:
+            self._previewed = False
+            self.status.value = "<p>Nothing to apply: the values equal the current state.</p>"
+        else:
+            self.status.value = self._preview_html()
+            self._previewed = True
+        self._refresh()
+
+    def _run(self, action: Callable[[], Any]) -> None:
+        try:
+            result = action()
+        except ExpkitError as exc:
+            self.status.value = _error_html(exc)
+        else:
+            self.status.value = result._repr_html_()
+        self._previewed = False
+        self._sync()
+        self._refresh()
+
+    def _on_apply(self) -> None:
+        # click() runs handlers even on a disabled button: re-check
+        if self.apply_button.disabled:
+            return
+        self._run(self.plan.apply)
+
+    def _on_undo(self) -> None:
+        if self.undo_button.disabled:
+            return
+        self._run(self.plan.undo)
+
+    def _on_reload(self) -> None:
+        try:
+            self.plan.reload()
+        except ExpkitError as exc:
+            self.status.value = _error_html(exc)
+        else:
+            self.status.value = "<p>Reloaded from the server; your pending change is kept.</p>"
+        self._previewed = False
+        self._sync()
+        self._refresh()
+
+    def _title(self) -> widgets.HTML:
+        plan = self.plan
+        kind = plan.kind[:-1]
+        return widgets.HTML(
+            f"<b>{html.escape(kind)} {html.escape(str(plan.key))}</b> "
+            f"<small>(id {html.escape(plan.config_id)})</small>"
+        )
+
+
+class RolloutEditor(_Editor):
+    """Weights, rollout percentage and on/off of one flag or experiment, over a RolloutEdit.
+
+    Controls: ``weights[variant]`` (IntText), ``bars[variant]`` (FloatProgress: effective %
+    of everyone else after the change), ``percentage`` (slider), ``enabled`` (Checkbox).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        config_id: str,
+        *,
+        kind: str = "flags",
+        audit_log: str | os.PathLike[str] | bool | None = None,
+    ) -> None:
+        self.plan = RolloutEdit.load(client, config_id, kind=kind, audit_log=audit_log)
+        self._init_buttons()
+        plan = self.plan
+        self.weights: dict[str, widgets.IntText] = {}
+        self.bars: dict[str, widgets.FloatProgress] = {}
+        self.bar_labels: dict[str, widgets.HTML] = {}
+        rows = []
+        for key in plan.variant_keys:
+            weight = plan.weights.get(key)
+            self.weights[key] = widgets.IntText(
+                value=int(weight or 0), description=key, layout=widgets.Layout(width="220px")
+            )
+            self.weights[key].observe(
+                self._forward(lambda v, k=key: plan.set_weights({k: v})), names="value"
+            )
+            self.bars[key] = widgets.FloatProgress(min=0.0, max=100.0, value=0.0)
+            self.bar_labels[key] = widgets.HTML()
+            rows.append(widgets.HBox([self.weights[key], self.bars[key], self.bar_labels[key]]))
+        pct = plan.percentage
+        self.percentage = widgets.FloatSlider(
+            value=float(pct if isinstance(pct, int | float) else 0.0),
+            min=0.0,
+            max=100.0,
+            step=1.0,
+            description="rollout %",
+            continuous_update=False,
+        )
+        self.percentage.observe(self._forward(plan.set_percentage), names="value")
+        self.enabled = widgets.Checkbox(value=bool(plan.enabled), description="enabled")
+        self.enabled.observe(self._forward(plan.set_enabled), names="value")
+        super().__init__(
+            [
+                self._title(),
+                widgets.HTML("<small>Weights for users matched by no segment</small>"),
+                *rows,
+                self.percentage,
+                self.enabled,
+                self.validation,
+                self._buttons(),
+                self.status,
+            ]
+        )
+        self._refresh()
+
+    def _refresh(self) -> None:
+        super()._refresh()
+        frame = self.plan.preview()
+        for row in frame.itertuples(index=False):
+            pct = row.effective_pct_after
+            missing = pct is None or pct != pct
+            self.bars[row.variant].value = 0.0 if missing else float(pct)
+            self.bars[row.variant].bar_style = "" if missing or pct == 0 else "info"
+            self.bar_labels[row.variant].value = "—" if missing else f"{pct:.1f}%"
+
+    def _sync(self) -> None:
+        self._syncing = True
+        try:
+            for key, control in self.weights.items():
+                weight = self.plan.weights.get(key)
+                if isinstance(weight, int) and not isinstance(weight, bool):
+                    control.value = weight
+            pct = self.plan.percentage
+            if isinstance(pct, int | float) and not isinstance(pct, bool):
+                self.percentage.value = float(pct)
+            if isinstance(self.plan.enabled, bool):
+                self.enabled.value = self.plan.enabled
+        finally:
+            self._syncing = False
+
+
+class PayloadEditor(_Editor):
+    """The JSON payload of each variant, over a PayloadEdit.
+
+    Controls: ``variant`` (Dropdown), ``text`` (Textarea, validated as you type),
+    ``format_button`` (pretty-prints valid JSON), ``before`` / ``after`` (HTML views).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        config_id: str,
+        *,
+        kind: str = "flags",
+        audit_log: str | os.PathLike[str] | bool | None = None,
+    ) -> None:
+        self.plan = PayloadEdit.load(client, config_id, kind=kind, audit_log=audit_log)
+        self._init_buttons()
+        # what was typed per variant: switching variants never loses an edit
+        self._texts: dict[str, str] = {}
+        keys = self.plan.variant_keys
+        self.variant = widgets.Dropdown(options=keys, value=keys[0] if keys else None)
+        self.variant.description = "variant"
+        self.text = widgets.Textarea(
+            layout=widgets.Layout(width="100%", height="12em"), placeholder='{"key": "value"}'
+        )
+        self.format_button = widgets.Button(description="Format", icon="indent")
+        self.before = widgets.HTML()
+        self.after = widgets.HTML()
+        self.variant.observe(lambda _: self._show_variant(), names="value")
+        self.text.observe(self._forward(self._set_text), names="value")
+        self.format_button.on_click(lambda _: self._format())
+        super().__init__(
+            [
+                self._title(),
+                self.variant,
+                self.text,
+                widgets.HBox([self.format_button]),
+                self.validation,
+                widgets.HBox([self._box("before", self.before), self._box("after", self.after)]),
+                self._buttons(),
+                self.status,
+            ]
+        )
+        self._show_variant()
+
+    @staticmethod
+    def _box(label: str, view: widgets.HTML) -> widgets.VBox:
+        return widgets.VBox([widgets.HTML(f"<b>{label}</b>"), view])
+
+    def _set_text(self, text: str) -> None:
+        key = self.variant.value
+        if key is None:
+            return
+        self._texts[key] = text
+        self.plan.set_payload(key, text)
+
+    def _show_variant(self) -> None:
+        key = self.variant.value
+        self._syncing = True
+        try:
+            if key is not None:
+                self.text.value = self._texts.get(key, payload_text(self.plan.before(key)))
+        finally:
+            self._syncing = False
+        self._refresh()
+
+    def _format(self) -> None:
+        try:
+            value = parse_payload(self.text.value)
+        except ValueError:
+            self._refresh()  # the validation line already says why
+            return
+        self.text.value = payload_text(value)
+
+    def _refresh(self) -> None:
+        super()._refresh()
+        key = self.variant.value
+        if key is None:
+            return
+        self.before.value = f"<pre>{html.escape(payload_text(self.plan.before(key)))}</pre>"
+        try:
+            after = payload_text(self.plan.after(key))
+        except ValueError as exc:
+            self.after.value = f'<pre style="color:{_ERR}">{html.escape(str(exc))}</pre>'
+        else:
+            self.after.value = f"<pre>{html.escape(after)}</pre>"
+
+    def _sync(self) -> None:
+        # after apply/undo the plan starts from the server's payloads: drop typed texts
+        # that are now applied, keep the ones still pending
+        self._texts = {k: t for k, t in self._texts.items() if self._pending(k, t)}
+        self._show_variant()
+
+    def _pending(self, key: str, text: str) -> bool:
+        try:
+            return json.dumps(parse_payload(text)) != json.dumps(self.plan.before(key))
+        except ValueError:
+            return True
+
+
+class InclusionsEditor(_Editor):
+    """Users and cohorts included in each variant, over an InclusionsEdit.
+
+    Controls: ``variant`` (Dropdown), ``counts`` (HTML, against the 2,000 limit),
+    ``add_users`` / ``add_cohorts`` (Textarea: paste comma- or newline-separated ids),
+    ``remove_users`` / ``remove_cohorts`` (SelectMultiple of the current ones).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        config_id: str,
+        *,
+        kind: str = "flags",
+        audit_log: str | os.PathLike[str] | bool | None = None,
+    ) -> None:
+        self.plan = InclusionsEdit.load(client, config_id, kind=kind, audit_log=audit_log)
+        self._init_buttons()
+        keys = self.plan.variant_keys
+        self.variant = widgets.Dropdown(
+            options=keys, value=keys[0] if keys else None, description="variant"
+        )
+        self.counts = widgets.HTML()
+        area = widgets.Layout(width="100%", height="6em")
+        self.add_users = widgets.Textarea(
+            placeholder="user ids, comma or newline separated", layout=area
+        )
+        self.add_cohorts = widgets.Textarea(placeholder="cohort ids", layout=area)
+        pick = widgets.Layout(width="100%", height="8em")
+        self.remove_users = widgets.SelectMultiple(options=[], layout=pick)
+        self.remove_cohorts = widgets.SelectMultiple(options=[], layout=pick)
+        self.variant.observe(lambda _: self._sync(), names="value")
+        for control in (self.add_users, self.add_cohorts, self.remove_users, self.remove_cohorts):
+            control.observe(self._forward(lambda _: self._record()), names="value")
+        column = widgets.Layout(width="50%")
+        super().__init__(
+            [
+                self._title(),
+                self.variant,
+                self.counts,
+                widgets.HBox(
+                    [
+                        widgets.VBox(
+                            [widgets.HTML("<b>add users</b>"), self.add_users], layout=column
+                        ),
+                        widgets.VBox(
+                            [widgets.HTML("<b>remove users</b>"), self.remove_users],
+                            layout=column,
+                        ),
+                    ]
+                ),
+                widgets.HBox(
+                    [
+                        widgets.VBox(
+                            [widgets.HTML("<b>add cohorts</b>"), self.add_cohorts], layout=column
+                        ),
+                        widgets.VBox(
+                            [widgets.HTML("<b>remove cohorts</b>"), self.remove_cohorts],
+                            layout=column,
+                        ),
+                    ]
+                ),
+                self.validation,
+                self._buttons(),
+                self.status,
+            ]
+        )
+        self._sync()
+
+    def _record(self) -> None:
+        key = self.variant.value
+        if key is None:
+            return
+        self.plan.set_changes(
+            key,
+            add_users=self.add_users.value,
+            add_cohorts=self.add_cohorts.value,
+            remove_users=list(self.remove_users.value),
+            remove_cohorts=list(self.remove_cohorts.value),
+        )
+
+    def _sync(self) -> None:
+        key = self.variant.value
+        if key is None:
+            return
+        current = self.plan.current(key)
+        pending = self.plan.pending(key)
+        self._syncing = True
+        try:
+            self.remove_users.options = current["users"]
+            self.remove_cohorts.options = current["cohorts"]
+            self.remove_users.value = tuple(
+                u for u in pending["remove_users"] if u in current["users"]
+            )
+            self.remove_cohorts.value = tuple(
+                c for c in pending["remove_cohorts"] if c in current["cohorts"]
+            )
+            self.add_users.value = "\n".join(pending["add_users"])
+            self.add_cohorts.value = "\n".join(pending["add_cohorts"])
+        finally:
+            self._syncing = False
+        self._refresh()
+
+    def _refresh(self) -> None:
+        super()._refresh()
+        key = self.variant.value
+        if key is None:
+            self.counts.value = ""
+            return
+        c = self.plan.counts(key)
+
+        def part(label: str, before: int, after: int) -> str:
+            color = _ERR if after > MAX_INCLUSIONS else _WARN if after >= 1800 else "inherit"
+            change = f"{before:,} → {after:,}" if after != before else f"{before:,}"
+            return f'<span style="color:{color}">{label}: {change} of {MAX_INCLUSIONS:,}</span>'
+
+        self.counts.value = (
+            part("users", c["users_before"], c["users_after"])
+            + " · "
+            + part("cohorts", c["cohorts_before"], c["cohorts_after"])
+        )
