@@ -93,6 +93,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 60
     server: _HTTPServer
 
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in separate writes; without TCP_NODELAY, Nagle plus
+        # delayed ACKs would add ~40 ms to every keep-alive request
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the FakeServer keeps its own request log."""
 
