@@ -49,21 +49,22 @@ def _as_list(body: Any, what: str) -> list[Any]:
     raise ExpkitError(f"{what}: expected a JSON array, got {str(body)[:200]!r}.")
 
 
-class _PartialRemoval:
-    """Builds the error raised when a later chunk of a bulk removal fails."""
-
-    @staticmethod
-    def wrap(exc: ExpkitError, removed: list[str], remaining: list[str], what: str) -> None:
-        shown = ", ".join(repr(x) for x in removed[:10])
-        more = f" and {len(removed) - 10} more" if len(removed) > 10 else ""
-        note = (
-            f"{len(removed)} of {len(removed) + len(remaining)} {what} were already removed "
-            f"before this failure ({shown}{more}); the error's .removed lists them and "
-            f".not_removed the rest."
-        )
-        exc.args = (f"{exc.args[0] if exc.args else exc}; {note}", *exc.args[1:])
-        exc.removed = removed  # type: ignore[attr-defined]
-        exc.not_removed = remaining  # type: ignore[attr-defined]
+def _note_partial_removal(
+    exc: ExpkitError, removed: list[str], remaining: list[str], what: str
+) -> None:
+    """Adds to ``exc`` what a bulk removal had already removed before it failed."""
+    exc.removed = removed  # type: ignore[attr-defined]
+    exc.not_removed = remaining  # type: ignore[attr-defined]
+    if not removed:
+        return
+    shown = ", ".join(repr(x) for x in removed[:10])
+    more = f" and {len(removed) - 10} more" if len(removed) > 10 else ""
+    note = (
+        f"{len(removed)} of {len(removed) + len(remaining)} {what} were already removed "
+        f"before this failure ({shown}{more}); the error's .removed lists them and "
+        f".not_removed the rest."
+    )
+    exc.args = (f"{exc.args[0] if exc.args else exc}; {note}", *exc.args[1:])
 
 
 class _VariantEndpoints:
@@ -261,11 +262,7 @@ class ConfigResource(_VariantEndpoints):
                 # the API names the list "users" for cohorts too
                 result = self._http.request("DELETE", path, json={"users": chunk})
             except ExpkitError as exc:
-                if not removed:
-                    exc.removed = []  # type: ignore[attr-defined]
-                    exc.not_removed = items  # type: ignore[attr-defined]
-                    raise
-                _PartialRemoval.wrap(exc, removed, items[start:], what)
+                _note_partial_removal(exc, removed, items[start:], what)
                 raise
             removed.extend(chunk)
         return result

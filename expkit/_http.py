@@ -4,9 +4,9 @@ One ``requests.Session`` per client, Bearer auth, JSON bodies (DELETE included),
 every request, retries with backoff and jitter, a client-side rate limit, cursor pagination,
 and the translation of every failure into ``expkit.errors``.
 
-Retries are driven by urllib3's ``Retry`` (its counters, ``status_forcelist``, exponential
-backoff with jitter and history), but per call and one level above the adapter rather than
-mounted on it as ``HTTPAdapter(max_retries=...)``. Three reasons:
+Retries are driven by urllib3's ``Retry`` (its total count, ``status_forcelist`` and
+history), but per call and one level above the adapter rather than mounted on it as
+``HTTPAdapter(max_retries=...)``. Three reasons:
 
 * the policy differs per call (a GET or PATCH may be repeated, a create or an index-based
   user removal must not), while an adapter applies one ``Retry`` to every method it allows;
@@ -16,7 +16,11 @@ mounted on it as ``HTTPAdapter(max_retries=...)``. Three reasons:
   behaviour that runs in production is the behaviour the tests exercise.
 
 The mounted ``HTTPAdapter`` itself does no retries and has a pool of 32 connections, enough
-for the 16 concurrent requests a snapshot makes.
+for the 16 concurrent requests a snapshot makes. The wait before retry ``n`` is the server's
+``Retry-After`` (seconds or an HTTP date) when it sends one, else ``backoff_factor * 2**(n-1)``
+capped at ``backoff_max``, plus up to 25 % random jitter; the retries of one call stop when
+``max_retries`` is spent or the next wait would pass ``max_retry_time`` seconds since the
+first attempt.
 """
 
 from __future__ import annotations
@@ -381,7 +385,6 @@ class HttpClient:
         self._lock = threading.Lock()
         self._request_count = 0
         self._server_time: datetime | None = None
-        self.sleep: Callable[[float], None] = time.sleep
 
     @property
     def request_count(self) -> int:
@@ -489,7 +492,7 @@ class HttpClient:
                     attempts,
                     delay[0],
                 )
-                self.sleep(delay[0])
+                time.sleep(delay[0])
                 continue
             self._note_date(response)
             elapsed_ms = (time.monotonic() - t0) * 1000
@@ -511,10 +514,17 @@ class HttpClient:
                         delay[0],
                     )
                     response.close()
-                    self.sleep(delay[0])
+                    time.sleep(delay[0])
                     continue
-            if response.status_code >= 400 or 300 <= response.status_code < 400:
-                raise self._api_error(method, shown_url, response, attempts)
+            if response.status_code >= 300:
+                note = None
+                retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                if retry and retry_after is not None:
+                    note = (
+                        f"The server asked to wait {retry_after:g} s (Retry-After); expkit gives "
+                        f"up when the next wait would pass max_retry_time={self.max_retry_time:g} s."
+                    )
+                raise self._api_error(method, shown_url, response, attempts, note=note)
             try:
                 return _parse_success(response)
             except ValueError as exc:
@@ -572,7 +582,13 @@ class HttpClient:
                 self._server_time = when
 
     def _api_error(
-        self, method: str, url: str, response: requests.Response, attempts: int
+        self,
+        method: str,
+        url: str,
+        response: requests.Response,
+        attempts: int,
+        *,
+        note: str | None = None,
     ) -> ApiError:
         cls = error_for_status(response.status_code)
         request_id = (
@@ -593,6 +609,8 @@ class HttpClient:
                 "this object cannot be edited through the API (Web Experimentation and "
                 "Guides and Surveys experiments return 405)."
             )
+        if note:
+            hint = f"{hint or cls.hint or ''} {note}".strip()
         return cls(
             response.status_code,
             method,

@@ -63,6 +63,7 @@ def test_retry_after_beyond_the_time_cap_gives_up_at_once(double: DoubleAdapter)
         client.flags.get("1")
     assert len(double.calls) == 1
     assert "rate limit" in str(info.value)
+    assert "asked to wait 3600 s (Retry-After)" in str(info.value)
 
 
 def test_503_storm_gives_up_after_the_cap_naming_the_attempts(double: DoubleAdapter):
