@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["FakeServer", "Faults"]
 
-_SERVER_ERRORS = (500, 502, 503)
+# transient gateway errors: what a flaky API returns, and what clients are right to retry
+_SERVER_ERRORS = (502, 503, 504)
 
 
 class Faults:
@@ -293,7 +294,7 @@ class FakeServer:
     ) -> Faults:
         """Sets fault injection for the requests that follow (all zero turns it off).
 
-        ``latency`` seconds per request, ``error_rate`` chance of a 500/502/503,
+        ``latency`` seconds per request, ``error_rate`` chance of a 502/503/504,
         ``rate_limit`` requests per second (sliding 1 s window) past which 429 is served,
         ``drop_rate`` chance of closing the connection without a response.
         """
