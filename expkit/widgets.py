@@ -102,6 +102,7 @@ class _Editor(widgets.VBox):
 
     def _sync(self) -> None:
         """Puts the plan's values (after apply, undo or reload) back into the controls."""
+        raise NotImplementedError
 
     def _preview_html(self) -> str:
         frame = self.plan.preview()
@@ -235,10 +236,12 @@ class RolloutEditor(_Editor):
 
     def _refresh(self) -> None:
         super()._refresh()
+        import pandas as pd
+
         frame = self.plan.preview()
         for row in frame.itertuples(index=False):
             pct = row.effective_pct_after
-            missing = pct is None or pct != pct
+            missing = bool(pd.isna(pct))
             self.bars[row.variant].value = 0.0 if missing else float(pct)
             self.bars[row.variant].bar_style = "" if missing or pct == 0 else "info"
             self.bar_labels[row.variant].value = "—" if missing else f"{pct:.1f}%"

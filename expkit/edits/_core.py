@@ -33,8 +33,12 @@ __all__ = [
 ]
 
 KINDS = ("flags", "experiments")
-_KIND_ALIASES = {"flag": "flags", "flags": "flags", "experiment": "experiments"}
-_KIND_ALIASES["experiments"] = "experiments"
+_KIND_ALIASES = {
+    "flag": "flags",
+    "flags": "flags",
+    "experiment": "experiments",
+    "experiments": "experiments",
+}
 DEFAULT_AUDIT_LOG = Path("~/.expkit/audit.jsonl")
 AUDIT_ENV = "EXPKIT_AUDIT_LOG"
 
@@ -382,7 +386,6 @@ class Plan:
         self._audit_path = audit_log
         self._last: dict[str, Any] | None = None
         self._last_result: ApplyResult | None = None
-        self._check_client()
 
     @classmethod
     def load(
@@ -406,9 +409,6 @@ class Plan:
     @classmethod
     def _read(cls, target: Target) -> dict[str, Any]:
         return {"config": target.read_config()}
-
-    def _check_client(self) -> None:
-        """Raises ValidationError when the client cannot carry this kind of edit at all."""
 
     def _validate(self) -> list[str]:
         raise NotImplementedError
