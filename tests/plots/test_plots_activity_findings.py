@@ -1,0 +1,136 @@
+"""expkit.plots.change_activity and expkit.plots.findings under Agg."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import subprocess
+import sys
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from history_builders import concat, config, versions_frame
+
+from expkit import plots
+from expkit.errors import ValidationError
+
+
+def _versions():
+    # Monday 2026-01-05: flags on days 0, 1, 15; an experiment on days 2 and 15
+    flags = versions_frame([config()] * 3, start="2026-01-05T10:00:00Z", step_days=1)
+    flags.loc[2, "created_at"] = pd.Timestamp("2026-01-20T10:00:00Z")
+    experiments = versions_frame(
+        [config()] * 2, config_id="9", kind="experiment", start="2026-01-07T10:00:00Z", step_days=13
+    )
+    return concat(flags, experiments)
+
+
+def _heights(ax):
+    return {c.get_label(): [round(p.get_height(), 6) for p in c.patches] for c in ax.containers}
+
+
+def test_change_activity_stacks_weekly_counts_by_kind():
+    _, ax = plt.subplots()
+    out = plots.change_activity(_versions(), ax=ax)
+    assert out is ax
+    assert len(plt.get_fignums()) == 1
+    # weeks starting Jan 5, Jan 12, Jan 19
+    assert _heights(ax) == {"flag": [2, 0, 1], "experiment": [1, 0, 1]}
+    flag_bars, experiment_bars = ax.containers
+    assert [p.get_y() for p in experiment_bars.patches] == [2, 0, 1]
+    starts = [mdates.num2date(p.get_x()).date().isoformat() for p in flag_bars.patches]
+    assert starts == ["2026-01-05", "2026-01-12", "2026-01-19"]
+    assert flag_bars.patches[0].get_width() == pytest.approx(7 * 0.8)
+    assert ax.get_title(loc="left") == "Changes per week across the org"
+    assert "count" in ax.get_ylabel()
+    assert ax.get_xlabel() == "Date (UTC)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["flag", "experiment"]
+
+
+def test_change_activity_other_frequencies_and_kwargs():
+    ax = plots.change_activity(_versions(), freq="M", edgecolor="black")
+    assert _heights(ax) == {"flag": [3], "experiment": [2]}
+    assert "month" in ax.get_title(loc="left")
+    _, ax = plt.subplots()
+    plots.change_activity(_versions(), freq="D", ax=ax)
+    assert sum(_heights(ax)["flag"]) == 3
+    assert len(_heights(ax)["flag"]) == 16  # Jan 5 .. Jan 20, empty days included
+
+
+def test_change_activity_bad_freq_and_empty_input():
+    with pytest.raises(ValidationError, match="freq"):
+        plots.change_activity(_versions(), freq="fortnightly")
+    with pytest.raises(ValidationError, match="freq"):
+        plots.change_activity(_versions().iloc[0:0], freq="nope")
+    _, ax = plt.subplots()
+    plots.change_activity(_versions().iloc[0:0], ax=ax)
+    assert [t.get_text() for t in ax.texts] == ["No versions to count"]
+    with pytest.raises(ValidationError, match="created_at"):
+        plots.change_activity(pd.DataFrame({"kind": ["flag"]}))
+
+
+def _findings():
+    rows = [
+        ("undocumented", "info"),
+        ("undocumented", "info"),
+        ("undocumented", "warning"),
+        ("inclusion-overload", "error"),
+        ("inclusion-overload", "warning"),
+        ("stale", "warning"),
+        ("stale", "warning"),
+        ("stale", "warning"),
+    ]
+    frame = pd.DataFrame(rows, columns=["rule", "severity"]).astype("string")
+    for column in ("kind", "key", "id", "detail", "action"):
+        frame[column] = pd.array(["x"] * len(frame), dtype="string")
+    frame["since"] = pd.Timestamp("2026-01-01T00:00:00Z")
+    return frame
+
+
+def test_findings_bars_by_rule_stacked_by_severity():
+    _, ax = plt.subplots()
+    out = plots.findings(_findings(), ax=ax)
+    assert out is ax
+    # errors first, then warnings, then totals; the first rule is drawn at the top
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    ys = list(ax.get_yticks())
+    top_down = [label for _, label in sorted(zip(ys, labels, strict=True), reverse=True)]
+    assert top_down == ["inclusion-overload", "stale", "undocumented"]
+    widths = {c.get_label(): [p.get_width() for p in c.patches] for c in ax.containers}
+    assert widths == {"error": [1, 0, 0], "warning": [1, 3, 1], "info": [0, 0, 2]}
+    totals = sorted(t.get_text() for t in ax.texts)
+    assert totals == ["2", "3", "3"]
+    assert ax.get_xlabel() == "Findings (count)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["error", "warning", "info"]
+
+
+def test_findings_skips_severities_with_no_findings():
+    frame = _findings()
+    frame = frame[frame["severity"] == "warning"]
+    ax = plots.findings(frame)
+    assert [c.get_label() for c in ax.containers] == ["warning"]
+
+
+def test_findings_empty_and_invalid():
+    _, ax = plt.subplots()
+    plots.findings(_findings().iloc[0:0], ax=ax)
+    assert "No findings" in ax.texts[0].get_text()
+    bad = _findings()
+    bad.loc[0, "severity"] = "critical"
+    with pytest.raises(ValidationError, match="critical") as info:
+        plots.findings(bad)
+    assert info.value.field == "severity"
+    with pytest.raises(ValidationError, match="severity"):
+        plots.findings(pd.DataFrame({"rule": ["x"]}))
+
+
+def test_import_expkit_does_not_import_matplotlib():
+    code = (
+        "import sys, expkit; expkit.rollout_history; expkit.diff_versions; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
