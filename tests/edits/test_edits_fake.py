@@ -238,3 +238,34 @@ def test_experiments_kind(server, client):
     ]
     plan.apply()
     assert client.experiments.get("2001")["rolloutPercentage"] == 25
+
+
+def test_requests_match_the_wire_for_every_step_kind(server, client, spy):
+    client.flags.add_users("1001", "control", ["old-1"])
+    plans = [
+        lambda: (
+            RolloutEdit.load(client, "1001")
+            .set_weights({"control": 0, "treatment": 5})
+            .set_percentage(30.0)
+            .set_enabled(True)
+        ),
+        lambda: (
+            InclusionsEdit.load(client, "1001")
+            .add_users("control", ["n-1", "n-2"])
+            .remove_users("control", "old-1")
+            .add_cohorts("treatment", "coh-2")
+            .remove_cohorts("treatment", "coh-1")
+        ),
+        lambda: PayloadEdit.load(client, "1001").set_payload("control", None),
+    ]
+    results = []
+    for make in plans:
+        plan = make()  # loaded just before applying: each apply changes the config
+        expected = [(r.method, r.path, r.body) for r in plan.requests()]
+        spy.sent.clear()
+        results.append(plan.apply())
+        assert spy.writes() == expected, type(plan).__name__
+    assert [len(r.steps) for r in results] == [3, 4, 1]
+    # narrowing from 100% to 30% goes first
+    assert results[0].requests[0].body == {"rolloutPercentage": 30}
+    assert client.flags.get("1001")["variants"][0]["payload"] is None

@@ -110,6 +110,7 @@ def test_rollout_editor_shows_a_server_error(server, flag):
     server.faults()
     assert "ServerError" in editor.status.value
     assert "returned 5" in editor.status.value
+    assert server.api_key not in editor.status.value
     assert flag()["rolloutWeights"]["control"] == 1
     assert editor.weights["control"].value == 3  # the edit is kept for another try
 
