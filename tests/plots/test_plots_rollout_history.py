@@ -106,7 +106,7 @@ def test_version_markers_and_who_changed_annotations():
     assert len(markers.get_xdata()) == 3
     labels = [t.get_text() for t in ax.texts if t.get_gid() == "who-changed"]
     assert sorted(labels) == ["v1 ana", "v2 bo", "v3 ana"]
-    plt.close(fig)
+    plt.close("all")
     _, ax = plt.subplots()
     plots.rollout_history(history, ax=ax, annotate=False)
     assert [t for t in ax.texts if t.get_gid() == "who-changed"] == []
