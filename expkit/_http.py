@@ -477,6 +477,10 @@ class HttpClient:
             t0 = time.monotonic()
             try:
                 response = self._send_once(method, url, query, json)
+            except requests.exceptions.RetryError as exc:
+                # an injected session whose adapter retries by itself ran out of attempts
+                # on error statuses: a response did come back, so this is an ApiError
+                raise self._adapter_retry_error(method, shown_url, exc, url) from exc
             except requests.RequestException as exc:
                 delay = self._next_delay(
                     retry_state, method, shown_url, started, error=exc, response=None
@@ -619,6 +623,25 @@ class HttpClient:
             attempts=attempts,
             request_id=request_id,
             hint=hint,
+        )
+
+    def _adapter_retry_error(
+        self, method: str, url: str, exc: requests.exceptions.RetryError, raw_url: str
+    ) -> ApiError:
+        reason = exc.args[0].reason if exc.args and isinstance(exc.args[0], MaxRetryError) else exc
+        found = re.search(r"too many (\d{3}) error responses", str(reason))
+        status = int(found.group(1)) if found else 0
+        adapter_retry = getattr(self.session.get_adapter(raw_url), "max_retries", None)
+        total = getattr(adapter_retry, "total", None)
+        attempts = total + 1 if isinstance(total, int) and not isinstance(total, bool) else 1
+        cls = error_for_status(status) if status else ApiError
+        return cls(
+            status,
+            method,
+            url,
+            self._redact(str(reason)),
+            attempts=attempts,
+            hint=None if status else "the session's adapter gave up retrying.",
         )
 
     def _redact(self, text: str) -> str:

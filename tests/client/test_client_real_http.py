@@ -11,6 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from expkit import Client, NotFoundError, ServerError, TransportError
 
@@ -52,6 +55,8 @@ class Handler(BaseHTTPRequestHandler):
                     self._reply(503, b"busy", "text/plain")
                 else:
                     self._reply(200, b"OK", "text/plain")
+            elif self.path.startswith("/always503"):
+                self._reply(503, b"busy", "text/plain")
             elif self.path.startswith("/api/1/flags/missing"):
                 self._reply(404, b'{"error": "flag not found"}')
             elif self.command == "DELETE":
@@ -145,3 +150,22 @@ def test_refused_connection_is_a_transport_error():
         client.flags.get("1")
     assert KEY not in str(info.value)
     assert not isinstance(info.value, ServerError)
+
+
+def test_an_injected_adapter_that_retries_by_itself_still_gives_the_right_error(server: Server):
+    # urllib3's Retry mounted on the adapter raises MaxRetryError -> requests RetryError
+    # once it runs out; the client translates that once, to the status's ApiError class
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        max_retries=Retry(total=2, status_forcelist=[503], backoff_factor=0, allowed_methods=None)
+    )
+    session.mount("http://", adapter)
+    client = make(server, session=session)
+    with pytest.raises(ServerError) as info:
+        client.http.request("GET", "/always503")
+    err = info.value
+    assert err.status_code == 503
+    assert err.attempts == 3
+    assert "after 3 attempts" in str(err)
+    assert isinstance(err.__cause__, requests.exceptions.RetryError)
+    assert sum(1 for seen in server.seen if seen[1] == "/always503") == 3
