@@ -645,7 +645,11 @@ class Client:
 
     The key comes from ``api_key=`` or ``AMPLITUDE_MANAGEMENT_API_KEY``; the region (``us`` or
     ``eu``) from ``region=`` or ``AMPLITUDE_REGION``; ``base_url=`` overrides both hosts
-    (plain http only for loopback addresses). Safe to share across threads.
+    (plain http only for loopback addresses). ``timeout`` applies to every request;
+    ``max_retries``, ``backoff_factor``, ``backoff_max`` and ``max_retry_time`` bound the
+    retries of one call; ``rate_limit`` caps requests per second (None: no cap); ``session``
+    replaces the ``requests.Session`` (tests mount a double on it). Safe to share across
+    threads.
     """
 
     def __init__(
