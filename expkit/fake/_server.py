@@ -108,7 +108,10 @@ class _Handler(BaseHTTPRequestHandler):
         return format_datetime(self.server.fake.state.clock.now(), usegmt=True)
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
         body = self.rfile.read(length) if length > 0 else b""
         response = self.server.fake._dispatch(self.command, self.path, self.headers, body)
         if response is None:
@@ -343,8 +346,11 @@ class FakeServer:
             return _fault_response(429, "Too many requests")
         if isinstance(decision, int):
             return _fault_response(decision, "injected server error")
-        with self._lock:
-            return self._router.handle(method, target, headers, body)
+        try:
+            with self._lock:
+                return self._router.handle(method, target, headers, body)
+        except Exception as exc:  # a bug in the fake must reach the client as a 500, not a hang
+            return _fault_response(500, f"fake server error: {type(exc).__name__}: {exc}")
 
 
 def _fault_response(status: int, message: str) -> Response:
