@@ -456,7 +456,7 @@ def _by_segment(
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(4.4 * ncols + 1.6, 2.9 * nrows + 0.6),
+        figsize=(3.9 * ncols + 1.4, 2.5 * nrows + 0.7),
         sharex=True,
         sharey=True,
         squeeze=False,
@@ -484,6 +484,10 @@ def _by_segment(
         axis.set_xlabel("")
     for axis in flat[len(names) :]:
         axis.set_visible(False)
+    # sharex hides tick labels above hidden panels too: give them back to each column's last
+    for col in range(ncols):
+        last = max(r for r in range(nrows) if r * ncols + col < len(names))
+        axes[last, col].tick_params(labelbottom=True)
     fig.supylabel("Users served (% of population)")
     fig.supxlabel("Date (UTC)")
     fig.legend(
