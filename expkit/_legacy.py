@@ -220,6 +220,6 @@ def _legacy_create_body(project_id: Any, key: Any, fields: Mapping[str, Any]) ->
         elif name == "sticky_bucketing":
             checked = v.require_bool(value, name)
         else:
-            checked = v.require_str(value, name, allow_empty=name in ("name", "description"))
+            checked = v.require_str(value, name, allow_empty=name == "description")
         body[snake_to_camel(name)] = checked
     return body

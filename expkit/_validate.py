@@ -530,9 +530,7 @@ def _field_value(kind: str, name: str, value: Any, *, variant_keys: list[str] | 
     if value is None and name in _NULLABLE:
         return None
     if name in ("name", "description", "bucketing_salt", "decision_reason", "rolled_out_variant"):
-        return require_str(
-            value, name, allow_empty=name in ("description", "decision_reason", "name")
-        )
+        return require_str(value, name, allow_empty=name in ("description", "decision_reason"))
     if name in ("bucketing_key", "bucketing_unit"):
         return require_str(value, name)
     if name == "evaluation_mode":

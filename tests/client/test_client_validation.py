@@ -231,6 +231,7 @@ CASES = {
     "enabled not bool": (lambda c: c.flags.edit("1", enabled="yes"), "enabled", "yes", "True"),
     "tags a string": (lambda c: c.flags.edit("1", tags="prod"), "tags", "prod", "list of strings"),
     "name None": (lambda c: c.flags.edit("1", name=None), "name", None, "string"),
+    "name empty": (lambda c: c.flags.edit("1", name=" "), "name", " ", "non-empty string"),
     "create project id": (lambda c: c.flags.create("", "k"), "project_id", "", "string"),
     "create key": (lambda c: c.flags.create("9", ""), "key", "", "non-empty string"),
     "variant key missing": (
