@@ -11,6 +11,8 @@ Controls are attributes, so a notebook or a test can drive them::
     editor.apply_button.click()
     editor.status.value             # the preview table, the result or the error, as HTML
 
+Tick ``editor.dry_run`` to have Apply run every check and send no write.
+
 Any change after a preview disables Apply again until the next preview.
 """
 
@@ -64,6 +66,7 @@ class _Editor(widgets.VBox):
         )
         self.undo_button = widgets.Button(description="Undo", icon="undo", disabled=True)
         self.reload_button = widgets.Button(description="Reload", icon="refresh")
+        self.dry_run = widgets.Checkbox(value=False, description="dry run", indent=False)
         self.validation = widgets.HTML()
         self.status = widgets.HTML()
         self._previewed = False
@@ -75,7 +78,13 @@ class _Editor(widgets.VBox):
 
     def _buttons(self) -> widgets.HBox:
         return widgets.HBox(
-            [self.preview_button, self.apply_button, self.undo_button, self.reload_button]
+            [
+                self.preview_button,
+                self.apply_button,
+                self.dry_run,
+                self.undo_button,
+                self.reload_button,
+            ]
         )
 
     def _forward(self, setter: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
@@ -148,7 +157,8 @@ class _Editor(widgets.VBox):
         # click() runs handlers even on a disabled button: re-check
         if self.apply_button.disabled:
             return
-        self._run(self.plan.apply)
+        dry_run = self.dry_run.value
+        self._run(lambda: self.plan.apply(dry_run=dry_run))
 
     def _on_undo(self) -> None:
         if self.undo_button.disabled:

@@ -222,3 +222,16 @@ def test_editors_are_displayable_without_displaying(client, monkeypatch):
         bundle = editor._repr_mimebundle_()
         assert "application/vnd.jupyter.widget-view+json" in bundle
         assert editor.plan.config_id == "3001"
+
+
+def test_dry_run_checkbox_sends_no_write(server, client, flag):
+    editor = RolloutEditor(client, "3001")
+    editor.weights["control"].value = 4
+    editor.dry_run.value = True
+    editor.preview_button.click()
+    server.reset_log()
+    editor.apply_button.click()
+    assert writes(server) == []
+    assert "apply: dry run" in editor.status.value
+    assert flag()["rolloutWeights"]["control"] == 1
+    assert editor.plan.changes() == ["weights.control: 1 → 4"]
