@@ -99,8 +99,7 @@ class RolloutEdit(Plan):
 
     # -- state ------------------------------------------------------------------------------
     def _base_weights(self) -> dict[str, Any]:
-        weights = self._state["config"].get("rolloutWeights") or {}
-        return {k: weights.get(k) for k in self.variant_keys}
+        return self._values(self._state)["rollout_weights"]
 
     def _base_percentage(self) -> Any:
         return self._state["config"].get("rolloutPercentage")
@@ -127,8 +126,9 @@ class RolloutEdit(Plan):
         config = state["config"]
         weights = config.get("rolloutWeights") or {}
         keys = [str(v["key"]) for v in config.get("variants") or []]
+        # the API gives a variant without a weight nothing: it reads as 0
         return {
-            "rollout_weights": {k: weights.get(k) for k in keys},
+            "rollout_weights": {k: weights.get(k, 0) for k in keys},
             "rollout_percentage": config.get("rolloutPercentage"),
             "enabled": config.get("enabled"),
         }

@@ -443,3 +443,13 @@ def test_step_results_frame(memory):
     assert json.loads(frame.loc[0, "body"]) == {"rolloutWeight": 3}
     assert "verified" in str(result)
     assert "<table" in result._repr_html_()
+
+
+def test_a_variant_without_a_weight_reads_as_zero_and_undo_verifies(memory, org):
+    del org["flags"][0]["rolloutWeights"]["treatment"]
+    plan = RolloutEdit.load(memory, "1001")
+    assert plan.weights == {"control": 1, "treatment": 0}
+    assert plan.preview()["share_before"].tolist() == [1.0, 0.0]
+    plan.set_weights({"treatment": 1}).apply()
+    assert plan.undo().verified
+    assert org["flags"][0]["rolloutWeights"] == {"control": 1, "treatment": 0}
