@@ -133,6 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # the default backlog of 5 drops SYNs when a client opens 16 pooled connections at once
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], fake: FakeServer) -> None:
         self.fake = fake
@@ -200,7 +202,7 @@ class FakeServer:
         cls,
         n_flags: int = 40,
         n_experiments: int = 15,
-        versions_per_config: int = 10,
+        versions_per_config: int = 20,
         seed: int = 0,
         **server_options: Any,
     ) -> FakeServer:
