@@ -224,6 +224,14 @@ def test_status_codes(server: FakeServer, client: expkit.Client):
     )
     assert too_many.status_code == 400 and too_many.json()["field"] == "users"
     assert requests.put(f"{server.url}/api/1/flags/11", headers=headers).status_code == 405
+    for query, field in (
+        ("start=yesterday", "start"),
+        ("limit=ten", "limit"),
+        ("cursor=-3", "cursor"),
+    ):
+        reply = requests.get(f"{server.url}/api/1/versions?{query}", headers=headers)
+        assert reply.status_code == 400 and reply.json()["field"] == field
+    assert requests.get(f"{server.url}/api/1/nothing", headers=headers).status_code == 404
     server.faults(rate_limit=2)
     client.flags.get("11")
     client.flags.get("11")
