@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 import requests
-from conftest import T0
 
 import expkit
+from conftest import T0
 from expkit.errors import (
     AuthenticationError,
     BadRequestError,
