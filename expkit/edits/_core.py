@@ -42,6 +42,8 @@ _KIND_ALIASES = {
 DEFAULT_AUDIT_LOG = Path("~/.expkit/audit.jsonl")
 AUDIT_ENV = "EXPKIT_AUDIT_LOG"
 
+PROGRESS_MIN_STEPS = 10
+
 # the fates a step can meet, in the words the errors and the audit log use
 APPLIED = "applied"
 ROLLED_BACK = "rolled back"
@@ -513,12 +515,13 @@ class Plan:
         self._last = None
         return self
 
-    def apply(self, *, dry_run: bool = False) -> ApplyResult:
+    def apply(self, *, dry_run: bool = False, progress: bool = True) -> ApplyResult:
         """Checks for conflicts, sends the steps, re-reads and verifies; returns the result.
 
         Raises ValidationError (invalid change), ConflictError (changed on the server since
         load), PartialApplyError (a step failed: the applied ones were rolled back) or
-        VerificationError. ``dry_run=True`` does the checks and sends no write.
+        VerificationError. ``dry_run=True`` does the checks and sends no write. A progress
+        bar shows for plans of 10 steps or more unless ``progress=False``.
         """
         self.validate()
         steps = self._steps()
@@ -529,9 +532,11 @@ class Plan:
             result = ApplyResult("apply", "unchanged", (), before, before, True, changes)
             self._last_result = result
             return result
-        return self._execute("apply", steps, before, planned, changes, dry_run=dry_run)
+        return self._execute(
+            "apply", steps, before, planned, changes, dry_run=dry_run, progress=progress
+        )
 
-    def undo(self, *, dry_run: bool = False) -> ApplyResult:
+    def undo(self, *, dry_run: bool = False, progress: bool = True) -> ApplyResult:
         """Applies the inverse of the last apply, with the same conflict check and verify."""
         if self._last is None:
             raise ValidationError(
@@ -544,7 +549,9 @@ class Plan:
         before = self._values(self._state)
         planned = self._last["before"]
         changes = tuple(f"undo: {c}" for c in self._last["changes"])
-        return self._execute("undo", steps, before, planned, changes, dry_run=dry_run)
+        return self._execute(
+            "undo", steps, before, planned, changes, dry_run=dry_run, progress=progress
+        )
 
     # -- the engine -------------------------------------------------------------------------
     def _describe_config(self) -> str:
@@ -623,6 +630,7 @@ class Plan:
         changes: tuple[str, ...],
         *,
         dry_run: bool,
+        progress: bool,
     ) -> ApplyResult:
         current = self._read(self._target)
         self._check_conflict(action, current, before)
@@ -633,17 +641,29 @@ class Plan:
             self._last_result = result
             return result
 
+        from tqdm.auto import tqdm
+
         fates = [NOT_SENT] * len(steps)
         errors: list[str | None] = [None] * len(steps)
-        for i, step in enumerate(steps):
-            try:
-                step.send()
-            except ExpkitError as exc:
-                fates[i] = FAILED
-                errors[i] = f"{type(exc).__name__}: {exc}"
-                self._roll_back(steps[:i], fates, errors)
-                self._fail(action, i, steps, fates, errors, before, planned, exc)
-            fates[i] = APPLIED
+        bar = tqdm(
+            total=len(steps),
+            desc=f"{action} {self.key or self.config_id}",
+            unit="request",
+            disable=not progress or len(steps) < PROGRESS_MIN_STEPS,
+            leave=False,
+        )
+        with bar:
+            for i, step in enumerate(steps):
+                try:
+                    step.send()
+                # an interrupted apply is rolled back too: never a silent half-applied change
+                except (Exception, KeyboardInterrupt) as exc:
+                    fates[i] = FAILED
+                    errors[i] = f"{type(exc).__name__}: {exc}"
+                    self._roll_back(steps[:i], fates, errors)
+                    self._fail(action, i, steps, fates, errors, before, planned, exc)
+                fates[i] = APPLIED
+                bar.update(1)
 
         results = tuple(StepResult(s.request, f) for s, f in zip(steps, fates, strict=True))
         after_state = self._read(self._target)
@@ -682,7 +702,7 @@ class Plan:
                 continue
             try:
                 inverse.send()
-            except ExpkitError as exc:
+            except Exception as exc:
                 fates[j] = ROLLBACK_FAILED
                 errors[j] = f"{type(exc).__name__}: {exc}"
             else:
@@ -697,7 +717,7 @@ class Plan:
         errors: list[str | None],
         before: Any,
         planned: Any,
-        exc: ExpkitError,
+        exc: BaseException,
     ) -> None:
         results = tuple(
             StepResult(s.request, f, e) for s, f, e in zip(steps, fates, errors, strict=True)

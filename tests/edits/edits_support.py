@@ -102,6 +102,8 @@ class _MemoryResource:
 
     def _write(self, name: str, *args: Any, **kwargs: Any) -> None:
         self._owner.writes.append((name, args, kwargs))
+        if len(self._owner.writes) in self._owner.interrupt_writes:
+            raise KeyboardInterrupt
         if len(self._owner.writes) in self._owner.fail_writes:
             raise ServerError(500, "PATCH", f"memory://{name}", "injected failure")
 
@@ -163,8 +165,9 @@ class _MemoryResource:
 
 
 class MemoryClient:
-    """A client double over an org dict: ``writes`` logs each write, ``fail_writes`` holds
-    the 1-based numbers of writes that raise a ServerError."""
+    """A client double over an org dict: ``writes`` logs each write; ``fail_writes`` and
+    ``interrupt_writes`` hold the 1-based numbers of writes that raise a ServerError or a
+    KeyboardInterrupt."""
 
     base_url = "memory://org"
 
@@ -172,5 +175,6 @@ class MemoryClient:
         self.org = org
         self.writes: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.fail_writes: set[int] = set()
+        self.interrupt_writes: set[int] = set()
         self.flags = _MemoryResource(self, "flags")
         self.experiments = _MemoryResource(self, "experiments")

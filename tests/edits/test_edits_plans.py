@@ -453,3 +453,24 @@ def test_a_variant_without_a_weight_reads_as_zero_and_undo_verifies(memory, org)
     plan.set_weights({"treatment": 1}).apply()
     assert plan.undo().verified
     assert org["flags"][0]["rolloutWeights"] == {"control": 1, "treatment": 0}
+
+
+def test_an_interrupted_apply_is_rolled_back(memory, org):
+    plan = three_step_plan(memory)
+    memory.interrupt_writes = {2}
+    with pytest.raises(PartialApplyError) as info:
+        plan.apply()
+    assert isinstance(info.value.__cause__, KeyboardInterrupt)
+    assert [s.fate for s in info.value.steps] == ["rolled back", "failed", "not sent"]
+    assert org["flags"][0]["rolloutWeights"] == {"control": 1, "treatment": 1}
+
+
+def test_progress_bar_for_long_plans(memory, capsys):
+    plan = InclusionsEdit.load(memory, "1001").add_users("control", [f"p{i}" for i in range(1000)])
+    plan.apply(progress=False)
+    assert "request" not in capsys.readouterr().err
+    plan.undo()
+    assert "/10 [" in capsys.readouterr().err  # a bar over the 10 chunks
+    short = RolloutEdit.load(memory, "1001").set_weights({"treatment": 2})
+    short.apply()
+    assert capsys.readouterr().err == ""
