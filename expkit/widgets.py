@@ -158,12 +158,13 @@ class _Editor(widgets.VBox):
         if self.apply_button.disabled:
             return
         dry_run = self.dry_run.value
-        self._run(lambda: self.plan.apply(dry_run=dry_run))
+        # output from a button callback has no cell to go to: no progress bar
+        self._run(lambda: self.plan.apply(dry_run=dry_run, progress=False))
 
     def _on_undo(self) -> None:
         if self.undo_button.disabled:
             return
-        self._run(self.plan.undo)
+        self._run(lambda: self.plan.undo(progress=False))
 
     def _on_reload(self) -> None:
         try:
