@@ -545,7 +545,12 @@ class Plan:
                 field="undo",
                 value=None,
             )
-        steps = [s.inverse for s in reversed(self._last["steps"]) if s.inverse is not None]
+        # each undo step is rolled back by the step it undoes, should the undo fail part-way
+        steps = [
+            s.inverse.with_inverse(s)
+            for s in reversed(self._last["steps"])
+            if s.inverse is not None
+        ]
         before = self._values(self._state)
         planned = self._last["before"]
         changes = tuple(f"undo: {c}" for c in self._last["changes"])

@@ -474,3 +474,18 @@ def test_progress_bar_for_long_plans(memory, capsys):
     short = RolloutEdit.load(memory, "1001").set_weights({"treatment": 2})
     short.apply()
     assert capsys.readouterr().err == ""
+
+
+def test_a_failed_undo_rolls_back_to_the_applied_state(memory, org):
+    plan = three_step_plan(memory)
+    plan.apply()
+    applied = dict(org["flags"][0]["rolloutWeights"])
+    memory.fail_writes = {len(memory.writes) + 2}  # the second undo step fails
+    with pytest.raises(PartialApplyError) as info:
+        plan.undo()
+    assert [s.fate for s in info.value.steps] == ["rolled back", "failed", "not sent"]
+    assert info.value.restored is True
+    assert org["flags"][0]["rolloutWeights"] == applied
+    memory.fail_writes = set()
+    assert plan.undo().verified
+    assert org["flags"][0]["rolloutWeights"] == {"control": 1, "treatment": 1}
