@@ -216,11 +216,7 @@ class ConfigBuilder:
     def change(self, at: datetime, by: str, **fields: Any) -> ConfigBuilder:
         """Writes a version with ``fields`` (camelCase wire names) replaced; returns self."""
         updated = dict(self._current)
-        for name, value in fields.items():
-            if value is _DROP:
-                updated.pop(name, None)
-            else:
-                updated[name] = value
+        updated.update(fields)
         self._current = updated
         self._append(at, by)
         return self
@@ -279,16 +275,6 @@ class ConfigBuilder:
         if ever_on or current.get("startDate"):
             return "running"
         return "planning"
-
-
-class _Drop:
-    def __repr__(self) -> str:
-        return "DROP"
-
-
-# pass as a change value to remove a field (e.g. parentDependencies)
-_DROP: Any = _Drop()
-DROP = _DROP
 
 
 class _Context:
