@@ -181,10 +181,11 @@ class InclusionsEdit(Plan):
             now = self.current(key)
             for what in ("users", "cohorts"):
                 adds, removes = pending[f"add_{what}"], pending[f"remove_{what}"]
-                both = [i for i in adds if i in set(removes)]
+                removing, have = set(removes), set(now[what])
+                both = [i for i in adds if i in removing]
                 if both:
                     errors.append(f"{what}.{key}: both added and removed: {_sample(both)}")
-                missing = [i for i in removes if i not in set(now[what])]
+                missing = [i for i in removes if i not in have]
                 if missing:
                     errors.append(f"{what}.{key}: cannot remove {_sample(missing)}: not included")
                 total = len(planned[key][what])
