@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import NOW, Org
+from hygiene_org import NOW, Org
 
 from expkit import hygiene
 
@@ -280,9 +280,7 @@ def _depends_on(*parents: str, variants: tuple[str, ...] = ("on",)) -> dict:
 
 def test_dangling_dependency_missing_archived_disabled(org: Org) -> None:
     live = org.flag("parent-live")
-    off = org.flag(
-        "parent-off", enabled=False, history=[(400, {"enabled": True}), (50, {})]
-    )
+    off = org.flag("parent-off", enabled=False, history=[(400, {"enabled": True}), (50, {})])
     gone = org.flag("parent-archived", archived=True)
     org.mutex("555")
     org.mutex("556", deleted=True)
@@ -389,9 +387,7 @@ def test_long_running_experiment_needs_running_and_no_decision(org: Org) -> None
 
 
 def test_long_running_experiment_without_start_date_uses_versions(org: Org) -> None:
-    exp = org.experiment(
-        "no-start", enabled=True, history=[(400, {"enabled": False}), (120, {})]
-    )
+    exp = org.experiment("no-start", enabled=True, history=[(400, {"enabled": False}), (120, {})])
     exp.pop("state")
     found = findings(org, "long-running-experiment")
     assert found["key"].tolist() == []  # unknown state and no start date: not known to run

@@ -1,0 +1,555 @@
+"""The weekly flag-hygiene report: findings + plots → ``report.html``, ``findings.csv``, ``summary.md``.
+
+``write(findings, snapshot, out_dir)`` renders the files (jinja2 templates in
+``expkit/templates``, autoescaped: every string from the API is escaped in the HTML); the HTML is
+self-contained (inline CSS, plots embedded as PNG data URIs) so it opens offline and can be
+mailed. ``report_command(args)`` is ``expkit report``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pandas as pd
+
+from expkit import hygiene
+from expkit.errors import ExpkitError, ValidationError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from expkit._fetch import Snapshot
+
+__all__ = ["Comparison", "compare", "report_command", "write"]
+
+FILES = ("report.html", "findings.csv", "summary.md")
+# rules whose findings depend on the clock, not on the org's state: not compared week over week
+_NOT_COMPARED = ("recent-change",)
+_INCLUSION_RULES = ("inclusion-overload", "pii-inclusion")
+_MAX_HISTORY_PLOTS = 6
+_PLOT_DPI = 144
+_SEVERITY_LABELS = {"error": "Errors", "warning": "Warnings", "info": "Info"}
+
+
+class Comparison(NamedTuple):
+    """Findings of two reports matched by (rule, config id): new, resolved and still open."""
+
+    new: pd.DataFrame
+    resolved: pd.DataFrame
+    still_open: pd.DataFrame
+
+
+def compare(
+    findings: pd.DataFrame,
+    previous: pd.DataFrame,
+    *,
+    ignore_rules: Iterable[str] = _NOT_COMPARED,
+) -> Comparison:
+    """What changed between two findings frames, matched by (rule, id).
+
+    ``new``: in ``findings`` only; ``resolved``: in ``previous`` only (rows from ``previous``);
+    ``still_open``: in both (rows from ``findings``). Rules in ``ignore_rules`` (by default
+    ``recent-change``, which follows the calendar, not the org) are left out of all three.
+    """
+    ignored = set(ignore_rules)
+    current = findings[~findings["rule"].isin(ignored)]
+    before = previous[~previous["rule"].isin(ignored)]
+    now_keys = set(zip(current["rule"], current["id"], strict=True))
+    old_keys = set(zip(before["rule"], before["id"], strict=True))
+
+    def pick(frame: pd.DataFrame, keys: set[tuple[Any, Any]]) -> pd.DataFrame:
+        mask = [k in keys for k in zip(frame["rule"], frame["id"], strict=True)]
+        return frame[pd.Series(mask, index=frame.index, dtype=bool)].reset_index(drop=True)
+
+    return Comparison(
+        new=pick(current, now_keys - old_keys),
+        resolved=pick(before, old_keys - now_keys),
+        still_open=pick(current, now_keys & old_keys),
+    )
+
+
+# --------------------------------------------------------------------------- write
+
+
+def write(
+    findings: pd.DataFrame,
+    snapshot: Snapshot | Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    previous: Snapshot | pd.DataFrame | str | os.PathLike[str] | None = None,
+    config: hygiene.HygieneConfig | None = None,
+    org: str | None = None,
+    plots: bool = True,
+) -> Path:
+    """Writes ``report.html``, ``findings.csv`` and ``summary.md`` to ``out_dir``; returns it.
+
+    ``findings`` is ``hygiene.check(snapshot, ...)``. ``previous`` adds a week-over-week
+    section: an earlier ``Snapshot``, a snapshot directory (``expkit snapshot --out``), an
+    earlier report directory or ``findings.csv``, or a findings frame; snapshots are checked
+    with ``config`` (the thresholds ``findings`` was made with; default ``HygieneConfig()``).
+    ``org`` names the org in the title (default: from ``snapshot.source``).
+    """
+    path, _ = _write(findings, snapshot, out_dir, previous, config, org=org, with_plots=plots)
+    return path
+
+
+def _write(
+    findings: pd.DataFrame,
+    snapshot: Any,
+    out_dir: str | os.PathLike[str],
+    previous: Any,
+    config: hygiene.HygieneConfig | None,
+    *,
+    org: str | None,
+    with_plots: bool,
+) -> tuple[Path, Comparison | None]:
+    _check_findings(findings)
+    cfg = config or hygiene.HygieneConfig()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValidationError(
+            f"out_dir {str(out)!r} is a file, not a directory",
+            field="out_dir",
+            value=str(out),
+            allowed="a directory (created if missing)",
+        )
+    comparison, previous_time = _comparison(findings, previous, snapshot, cfg)
+    context = _context(
+        findings, snapshot, cfg, comparison, previous_time, org=org, with_plots=with_plots
+    )
+    env = _environment()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.html").write_text(
+        env.get_template("report.html").render(context), encoding="utf-8"
+    )
+    (out / "summary.md").write_text(
+        env.get_template("summary.md").render(context), encoding="utf-8"
+    )
+    findings.to_csv(out / "findings.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+    return out, comparison
+
+
+def _check_findings(findings: Any) -> None:
+    if not isinstance(findings, pd.DataFrame):
+        raise ValidationError(
+            f"findings must be a DataFrame from expkit.hygiene.check, not "
+            f"{type(findings).__name__}",
+            field="findings",
+            value=type(findings).__name__,
+            allowed="the DataFrame expkit.hygiene.check(snapshot) returns",
+        )
+    missing = [c for c in hygiene.FINDINGS_COLUMNS if c not in findings.columns]
+    if missing:
+        raise ValidationError(
+            f"findings has no column {missing[0]!r}; pass expkit.hygiene.check(snapshot)",
+            field="findings",
+            value=sorted(findings.columns),
+            allowed=list(hygiene.FINDINGS_COLUMNS),
+        )
+
+
+def _comparison(
+    findings: pd.DataFrame,
+    previous: Any,
+    snapshot: Any,
+    cfg: hygiene.HygieneConfig,
+) -> tuple[Comparison | None, pd.Timestamp | None]:
+    if previous is None:
+        return None, None
+    ignore = list(_NOT_COMPARED)
+    taken_at = None
+    if isinstance(previous, pd.DataFrame):
+        before = previous
+    else:
+        prev_snap = _load_previous(previous)
+        if isinstance(prev_snap, pd.DataFrame):
+            before = prev_snap
+        else:
+            before = hygiene.check(prev_snap, config=cfg)
+            taken_at = getattr(prev_snap, "taken_at", None)
+            # a snapshot without inclusions cannot say whether inclusion findings are new
+            if not getattr(prev_snap, "with_inclusions", True):
+                ignore.extend(_INCLUSION_RULES)
+    if not getattr(snapshot, "with_inclusions", True):
+        ignore.extend(_INCLUSION_RULES)
+    _check_findings(before)
+    return compare(findings, before, ignore_rules=ignore), taken_at
+
+
+def _load_previous(previous: Any) -> Any:
+    """A Snapshot or a findings frame from whatever ``previous`` names."""
+    if not isinstance(previous, str | os.PathLike):
+        return previous
+    path = Path(previous)
+    if path.is_file() and path.suffix == ".csv":
+        return hygiene.read_findings(path)
+    if path.is_dir() and (path / "meta.json").is_file():
+        from expkit._fetch import Snapshot
+
+        return Snapshot.load(path)
+    if path.is_dir() and (path / "findings.csv").is_file():
+        return hygiene.read_findings(path / "findings.csv")
+    raise ValidationError(
+        f"previous {str(path)!r} is neither a snapshot directory, a report directory nor a "
+        "findings.csv",
+        field="previous",
+        value=str(path),
+        allowed="a directory from `expkit snapshot --out` or `expkit report --out`, or a CSV",
+    )
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(frozen=True)
+class _Row:
+    rule: str
+    severity: str
+    kind: str
+    key: str
+    id: str
+    detail: str
+    since: str
+    age: str
+    action: str
+    owner: str
+    project_id: str
+    name: str
+    description: str
+
+
+def _text(value: Any) -> str:
+    return (
+        ""
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value)
+        else str(value)
+    )
+
+
+def _rows(
+    frame: pd.DataFrame, now: pd.Timestamp, about: Mapping[str, tuple[str, str]]
+) -> list[_Row]:
+    out = []
+    for rec in frame.astype(object).to_dict("records"):
+        since = rec.get("since")
+        has_since = isinstance(since, pd.Timestamp) and since is not pd.NaT
+        age = ""
+        if has_since:
+            days = int((now - since) // pd.Timedelta(days=1))
+            age = "today" if days == 0 else f"{days:,} day{'s' if days != 1 else ''}"
+        out.append(
+            _Row(
+                rule=_text(rec.get("rule")),
+                severity=_text(rec.get("severity")),
+                kind=_text(rec.get("kind")),
+                key=_text(rec.get("key")) or _text(rec.get("id")),
+                id=_text(rec.get("id")),
+                detail=_text(rec.get("detail")),
+                since=since.strftime("%Y-%m-%d") if has_since else "",
+                age=age,
+                action=_text(rec.get("action")),
+                owner=_text(rec.get("owner")),
+                project_id=_text(rec.get("project_id")),
+                name=about.get(_text(rec.get("id")), ("", ""))[0],
+                description=about.get(_text(rec.get("id")), ("", ""))[1],
+            )
+        )
+    return out
+
+
+def _counts(frame: pd.DataFrame) -> dict[str, int]:
+    severity = frame["severity"].astype("string")
+    return {s: int((severity == s).sum()) for s in hygiene.SEVERITIES}
+
+
+def _org_label(snapshot: Any, org: str | None) -> str:
+    if org:
+        return org
+    source = getattr(snapshot, "source", None) or ""
+    if "127.0.0.1" in source or "localhost" in source:
+        return "local fake org"
+    return source or "Amplitude Experiment"
+
+
+def _context(
+    findings: pd.DataFrame,
+    snapshot: Any,
+    cfg: hygiene.HygieneConfig,
+    comparison: Comparison | None,
+    previous_time: pd.Timestamp | None,
+    *,
+    org: str | None,
+    with_plots: bool,
+) -> dict[str, Any]:
+    now = _now(snapshot)
+    configs = getattr(snapshot, "configs", None)
+    live = configs
+    if configs is not None and not configs.empty:
+        live = configs[~configs["archived"].fillna(False).astype(bool)]
+    n_flags = int((live["kind"] == "flag").sum()) if live is not None else 0
+    n_experiments = int((live["kind"] == "experiment").sum()) if live is not None else 0
+    n_archived = len(configs) - len(live) if configs is not None else 0
+    with_inclusions = bool(getattr(snapshot, "with_inclusions", True))
+    about = _about(configs)
+
+    groups = []
+    for rule in hygiene.RULES.values():
+        part = findings[findings["rule"] == rule.id]
+        rows = _rows(part, now, about)
+        actions = {r.action for r in rows}
+        skipped = rule.id in cfg.disabled or (rule.id in _INCLUSION_RULES and not with_inclusions)
+        groups.append(
+            {
+                "id": rule.id,
+                "severity": cfg.severity(rule.id),
+                "description": rule.description,
+                "staleness": rule.staleness,
+                "includes_archived": rule.includes_archived,
+                "rows": rows,
+                "count": len(rows),
+                "counts": _counts(part),
+                "skipped": skipped,
+                # one action shared by every finding is said once, above the table
+                "shared_action": actions.pop() if len(actions) == 1 else None,
+            }
+        )
+    order = {s: i for i, s in enumerate(hygiene.SEVERITIES)}
+    with_findings = sorted(
+        (g for g in groups if g["count"]),
+        key=lambda g: (order[_worst(g["counts"])], -g["count"], g["id"]),
+    )
+    counts = _counts(findings)
+    wow = None
+    if comparison is not None:
+        wow = {
+            "since": previous_time.strftime("%Y-%m-%d %H:%M UTC") if previous_time else None,
+            "new": _rows(comparison.new, now, about),
+            "resolved": _rows(comparison.resolved, now, about),
+            "still_open": len(comparison.still_open),
+            "ignored": list(_NOT_COMPARED),
+        }
+    affected = int(findings.loc[findings["severity"] != "info", "id"].nunique())
+    return {
+        "title": "Flag hygiene report",
+        "org": _org_label(snapshot, org),
+        "taken_at": now.strftime("%Y-%m-%d %H:%M UTC"),
+        "date": now.strftime("%Y-%m-%d"),
+        "n_flags": n_flags,
+        "n_experiments": n_experiments,
+        "n_archived": n_archived,
+        "n_findings": len(findings),
+        "n_affected": affected,
+        "counts": counts,
+        "severity_labels": _SEVERITY_LABELS,
+        "groups": groups,
+        "with_findings": with_findings,
+        "wow": wow,
+        "with_inclusions": with_inclusions,
+        "config": cfg,
+        "plots": _plots(findings, snapshot, now, cfg) if with_plots else [],
+        "version": _expkit_version(),
+    }
+
+
+def _about(configs: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
+    """Config id → (name, description), shown beside each finding."""
+    if configs is None or configs.empty:
+        return {}
+    return {
+        _text(cid): (_text(name), _text(desc))
+        for cid, name, desc in zip(
+            configs["id"].astype(object),
+            configs["name"].astype(object),
+            configs["description"].astype(object),
+            strict=True,
+        )
+    }
+
+
+def _worst(counts: Mapping[str, int]) -> str:
+    return next((s for s in hygiene.SEVERITIES if counts.get(s)), "info")
+
+
+def _now(snapshot: Any) -> pd.Timestamp:
+    taken_at = getattr(snapshot, "taken_at", None)
+    stamp = pd.Timestamp(taken_at) if taken_at is not None else pd.Timestamp.now(tz="UTC")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _expkit_version() -> str:
+    from expkit import __version__
+
+    return __version__
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_PLOT_DPI, facecolor="white")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plots(
+    findings: pd.DataFrame, snapshot: Any, now: pd.Timestamp, cfg: hygiene.HygieneConfig
+) -> list[dict[str, Any]]:
+    """The report's figures as PNG data URIs (pyplot is never touched: no global state)."""
+    from matplotlib.figure import Figure
+
+    from expkit import plots
+    from expkit._history import rollout_history
+
+    out: list[dict[str, Any]] = []
+    n_rules = max(1, findings["rule"].nunique())
+    fig = Figure(figsize=(5.6, 1.2 + 0.26 * n_rules), layout="constrained")
+    plots.findings(findings, ax=fig.add_subplot())
+    out.append({"src": _png(fig), "alt": "Findings by rule and severity", "wide": False})
+
+    versions = getattr(snapshot, "versions", None)
+    if versions is None or versions.empty:
+        return out
+    fig = Figure(figsize=(5.6, 3.0), layout="constrained")
+    year_ago = now - pd.Timedelta(days=365)
+    recent_year = versions[versions["created_at"] >= year_ago]
+    plots.change_activity(recent_year if not recent_year.empty else versions, ax=fig.add_subplot())
+    out.append({"src": _png(fig), "alt": "Changes per week across the org", "wide": False})
+
+    window = now - pd.Timedelta(days=cfg.recent_days)
+    recent = versions[(versions["created_at"] >= window) & (versions["created_at"] <= now)]
+    if recent.empty:
+        return out
+    last_change = recent.groupby("config_id", sort=False)["created_at"].max()
+    ids = last_change.sort_values(ascending=False, kind="stable").index.tolist()
+    shown = ids[:_MAX_HISTORY_PLOTS]
+    history = rollout_history(versions[versions["config_id"].isin(shown)])
+    for cid in shown:
+        fig = Figure(figsize=(5.6, 2.8), layout="constrained")
+        plots.rollout_history(history, config=str(cid), ax=fig.add_subplot(), until=now)
+        key = history.loc[history["config_id"] == cid, "config_key"]
+        label = str(key.iloc[0]) if len(key) else str(cid)
+        out.append(
+            {"src": _png(fig), "alt": f"Rollout history of {label}", "wide": False, "history": True}
+        )
+    if len(ids) > len(shown):
+        out[-1]["more"] = len(ids) - len(shown)
+    return out
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("expkit", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = _markdown_escape
+    env.filters["code"] = _backticks_to_code
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    return env
+
+
+def _backticks_to_code(value: Any) -> Any:
+    """Our own rule descriptions: escaped, then `names` set in <code>."""
+    from markupsafe import Markup, escape
+
+    parts = str(escape(_text(value))).split("`")
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#~"})
+
+
+def _markdown_escape(value: Any) -> str:
+    """Text from the API, made inert in Markdown (no links, emphasis, HTML or table breaks)."""
+    return " ".join(_text(value).split()).translate(_MD_SPECIAL)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """``expkit report``: snapshot the org, check it, write the report; returns the exit code.
+
+    0 when done, 1 when ``--fail-on`` found a finding that severe (or worse), 2 on bad input.
+    """
+    try:
+        return _report(args)
+    except ExpkitError as exc:
+        print(f"expkit report: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _report(args: argparse.Namespace) -> int:
+    import expkit
+
+    cfg = (
+        hygiene.HygieneConfig.from_toml(args.config)
+        if getattr(args, "config", None)
+        else hygiene.HygieneConfig()
+    )
+    if getattr(args, "stale_days", None) is not None:
+        cfg = cfg.replace(stale_days=args.stale_days)
+    previous: Any = None
+    if getattr(args, "previous", None):
+        previous = _load_previous(args.previous)
+    options: dict[str, Any] = {}
+    if getattr(args, "region", None):
+        options["region"] = args.region
+    client = expkit.connect(getattr(args, "fixtures", None), **options)
+    demo = getattr(client, "_fake_server", None) is not None
+    progress = bool(getattr(args, "progress", True))
+    snap = expkit.snapshot(client, progress=progress)
+    if getattr(args, "save_snapshot", None):
+        saved = snap.save(args.save_snapshot)
+        print(f"expkit: snapshot saved to {saved}")
+    findings = hygiene.check(snap, config=cfg)
+    fixtures = getattr(args, "fixtures", None)
+    if demo:
+        org = (
+            "demo org (synthetic, offline)"
+            if fixtures is None
+            else f"fixtures {Path(fixtures).name}"
+        )
+    else:
+        org = client.base_url
+    out, comparison = _write(findings, snap, args.out, previous, cfg, org=org, with_plots=True)
+    counts = _counts(findings)
+    print(
+        f"expkit: {len(findings):,} findings: {counts['error']:,} errors, "
+        f"{counts['warning']:,} warnings, {counts['info']:,} info "
+        f"({len(snap.configs):,} configs checked)"
+    )
+    for name in FILES:
+        print(f"  {out / name}")
+    if comparison is not None:
+        print(
+            f"expkit: since the previous report: {len(comparison.new):,} new, "
+            f"{len(comparison.resolved):,} resolved, {len(comparison.still_open):,} still open"
+        )
+    fail_on = getattr(args, "fail_on", None)
+    if fail_on:
+        failing = findings["severity"] >= fail_on
+        if bool(failing.any()):
+            print(
+                f"expkit: failing (--fail-on {fail_on}): {int(failing.sum()):,} findings at "
+                f"{fail_on} or worse",
+                file=sys.stderr,
+            )
+            return 1
+    return 0

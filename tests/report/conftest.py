@@ -1,0 +1,25 @@
+"""Fixtures of the report tests: hand-built orgs (shared with the hygiene tests) and a small
+synthetic org recorded as fixtures, for the CLI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# the hand-built org builder lives beside the hygiene tests
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hygiene"))
+
+
+@pytest.fixture(scope="session")
+def recorded_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic org, recorded to a fixtures directory through the real recorder."""
+    from expkit.fake import FakeServer
+    from expkit.fake._record import record
+
+    out = tmp_path_factory.mktemp("fixtures") / "small"
+    server = FakeServer.synthetic(n_flags=12, n_experiments=4, versions_per_config=4, seed=3)
+    with server, server.client() as client:
+        record(client, out, progress=False)
+    return out

@@ -1,0 +1,200 @@
+"""report.write on hand-built orgs: three files, valid escaped HTML, CSV round trip, summary."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hygiene_org import Org
+
+from expkit import hygiene, report
+from expkit.errors import ValidationError
+
+EVIL = "<script>alert(1)</script>"
+VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "source", "wbr"}
+
+
+class _Checker(HTMLParser):
+    """Records start tags, attributes and text; fails on mismatched or unclosed elements."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(html: str) -> _Checker:
+    checker = _Checker()
+    checker.feed(html)
+    checker.close()
+    assert checker.errors == []
+    assert checker.stack == []
+    return checker
+
+
+def messy_org() -> Org:
+    org = Org()
+    org.flag("evil", description=EVIL, name=EVIL, enabled=False, lastModifiedBy=EVIL)
+    org.flag(
+        "segmented",
+        targetSegments=[
+            {
+                "name": EVIL,
+                "percentage": 0,
+                "rolloutWeights": {"on": 1},
+                "conditions": [{"type": "property", "prop": "x", "op": "is", "values": []}],
+            }
+        ],
+        history=[(300, {}), (2, {"rolloutPercentage": 10}), (1, {})],
+    )
+    org.flag("ramped", rolloutPercentage=100, history=[(200, {"rolloutPercentage": 5}), (60, {})])
+    leaky = org.flag("leaky")
+    org.include(leaky, "on", ["ann@example.com", "user_1"])
+    return org
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame, object]:
+    snap = messy_org().snapshot()
+    found = hygiene.check(snap)
+    out = report.write(found, snap, tmp_path_factory.mktemp("report") / "out")
+    return out, found, snap
+
+
+def test_writes_the_three_files(written) -> None:
+    out, _, _ = written
+    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "report.html", "summary.md"]
+
+
+def test_html_parses_and_lists_every_rule(written) -> None:
+    out, found, _ = written
+    html = (out / "report.html").read_text(encoding="utf-8")
+    checker = parse(html)
+    text = " ".join(checker.text)
+    for rule_id in hygiene.RULES:
+        assert rule_id in text
+    for key in found["key"]:
+        assert key in text
+    # rules with findings link to their section, clean ones say so
+    ids = {attrs.get("id") for _, attrs in checker.tags}
+    assert {f"rule-{r}" for r in found["rule"]} <= ids
+    assert "clean" in text
+
+
+def test_untrusted_text_is_escaped(written) -> None:
+    out, _, _ = written
+    html = (out / "report.html").read_text(encoding="utf-8")
+    checker = parse(html)
+    assert [t for t, _ in checker.tags if t == "script"] == []
+    assert EVIL not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # it is still shown, as text: the name, the owner, the description on hover, the segment
+    assert EVIL in " ".join(checker.text)
+    assert any(attrs.get("title") == EVIL for _, attrs in checker.tags)
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "<script>" not in summary
+    assert "\\<script\\>" in summary
+
+
+def test_html_is_self_contained(written) -> None:
+    out, _, _ = written
+    checker = parse((out / "report.html").read_text(encoding="utf-8"))
+    images = [attrs["src"] for tag, attrs in checker.tags if tag == "img"]
+    # findings by rule, change activity, and the rollout history of the 1 config changed this week
+    assert len(images) == 3
+    for src in images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    for tag, attrs in checker.tags:
+        for name in ("href", "src"):
+            value = attrs.get(name) or ""
+            assert not re.match(r"https?:|//", value), (tag, value)
+
+
+def test_headline_counts(written) -> None:
+    out, found, _ = written
+    html = (out / "report.html").read_text(encoding="utf-8")
+    counts = found["severity"].value_counts()
+    for severity, label in (("error", "Errors"), ("warning", "Warnings"), ("info", "Info")):
+        n = int(counts.get(severity, 0))
+        assert re.search(rf'<div class="n">{n}</div>\s*<div class="label">{label}</div>', html)
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert (
+        f"**{counts['error']} errors · {counts['warning']} warnings · {counts['info']} info**"
+        in summary
+    )
+
+
+def test_csv_round_trips(written) -> None:
+    out, found, _ = written
+    pd.testing.assert_frame_equal(hygiene.read_findings(out / "findings.csv"), found)
+
+
+def test_summary_lists_actionable_findings_and_counts_info(written) -> None:
+    out, found, _ = written
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("# Flag hygiene report: ")
+    for rule_id in set(found.loc[found["severity"] != "info", "rule"]):
+        assert f"### `{rule_id}`" in summary
+    assert "- `recent-change`: 1 config" in summary
+    assert "**leaky**" in summary
+    assert "ann@example.com" not in summary  # the address is masked in the detail
+
+
+def test_clean_org_report(tmp_path: Path) -> None:
+    org = Org()
+    org.flag("fine")
+    snap = org.snapshot()
+    out = report.write(hygiene.check(snap), snap, tmp_path)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    parse(html)
+    assert "No findings: nothing to clean up." in html
+    assert "No findings" in (out / "summary.md").read_text(encoding="utf-8")
+    assert hygiene.read_findings(out / "findings.csv").empty
+
+
+def test_bad_arguments(tmp_path: Path) -> None:
+    snap = Org().snapshot()
+    with pytest.raises(ValidationError) as err:
+        report.write([], snap, tmp_path)
+    assert err.value.field == "findings"
+    with pytest.raises(ValidationError, match="no column"):
+        report.write(pd.DataFrame({"rule": []}), snap, tmp_path)
+    afile = tmp_path / "file.txt"
+    afile.write_text("x")
+    with pytest.raises(ValidationError) as err:
+        report.write(hygiene.empty_findings(), snap, afile)
+    assert err.value.field == "out_dir"
+    with pytest.raises(ValidationError) as err:
+        report.write(hygiene.empty_findings(), snap, tmp_path / "o", previous=tmp_path / "nope")
+    assert err.value.field == "previous"
+
+
+def test_disabled_rules_are_marked_not_checked(tmp_path: Path) -> None:
+    snap = messy_org().snapshot()
+    cfg = hygiene.HygieneConfig(disabled=("undocumented",))
+    out = report.write(hygiene.check(snap, config=cfg), snap, tmp_path, config=cfg, plots=False)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    row = re.search(r"<code>undocumented</code>.*?</tr>", html, flags=re.S)
+    assert row and "not checked" in row.group(0)
+    assert "<img" not in html
