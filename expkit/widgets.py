@@ -293,8 +293,9 @@ class PayloadEditor(_Editor):
         # what was typed per variant: switching variants never loses an edit
         self._texts: dict[str, str] = {}
         keys = self.plan.variant_keys
-        self.variant = widgets.Dropdown(options=keys, value=keys[0] if keys else None)
-        self.variant.description = "variant"
+        self.variant = widgets.Dropdown(
+            options=keys, value=keys[0] if keys else None, description="variant"
+        )
         self.text = widgets.Textarea(
             layout=widgets.Layout(width="100%", height="12em"), placeholder='{"key": "value"}'
         )
