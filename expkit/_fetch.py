@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -404,6 +404,151 @@ def _fallback_versions(
     return out
 
 
+_FEED = "/api/1/versions"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _ms(value: Any) -> int | None:
+    """Milliseconds since the epoch of an API timestamp, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    if pd.isna(when):
+        return None
+    when = when.tz_localize(UTC) if when.tzinfo is None else when.tz_convert(UTC)
+    return int(when.value // 1_000_000)
+
+
+def _at_ms(ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def _earliest(groups: Iterable[list[dict[str, Any]]]) -> pd.Timestamp | None:
+    """The earliest ``createdAt`` of the configs: no version of theirs is older."""
+    found = [ms for recs in groups for r in recs if (ms := _ms(r.get("createdAt"))) is not None]
+    return pd.Timestamp(_at_ms(min(found))) if found else None
+
+
+def _iso_ms(when: datetime) -> str:
+    """The API's timestamp form, to the millisecond (what ``start``/``end`` take)."""
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+class _Feed:
+    """Reads the ``/api/1/versions`` feed as time windows side by side.
+
+    Pages of one cursor must be read one after another, windows of ``start``/``end`` need
+    not. The first request asks for the newest page; when more pages follow, everything
+    left is at or before that page's oldest version (``T``) and, except versions of configs
+    no list shows, at or after the configs' earliest ``createdAt``. So ``[earliest, T]`` is
+    split into windows read concurrently (the first one open-ended), a window that holds more
+    than a page is split again the same way, and versions at a window's edge, read twice, are
+    de-duplicated. The number of parts follows the density the page just read shows.
+    """
+
+    def __init__(
+        self, client: Client, pool: _Pool, *, since: pd.Timestamp | None, windows: int, bar: tqdm
+    ) -> None:
+        self._client = client
+        self._pool = pool
+        self._since = None if since is None else _ms(since.isoformat())
+        self._windows = windows
+        self._bar = bar
+        self._pending: dict[Future[Any], tuple[int | None, int | None]] = {}
+
+    def start(self) -> None:
+        """Asks for the newest page (call early: it runs while the config lists load)."""
+        self._submit(self._since, None)
+
+    def _submit(self, start: int | None, end: int | None) -> None:
+        self._pending[self._pool.submit(self._page, start, end)] = (start, end)
+
+    def _page(self, start: int | None, end: int | None) -> tuple[list[dict[str, Any]], Any]:
+        params: dict[str, Any] = {"limit": _PAGE}
+        if start is not None:
+            params["start"] = _iso_ms(_at_ms(start))
+        if end is not None:
+            params["end"] = _iso_ms(_at_ms(end))
+        body = self._client.http.request("GET", _FEED, params=params)
+        if isinstance(body, list):
+            items, cursor = body, None
+        else:
+            items = list((body or {}).get("versions") or [])
+            cursor = (body or {}).get("nextCursor")
+        self._bar.update(len(items))
+        return items, (None if cursor in (None, "") else cursor)
+
+    def _rest(self, start: int | None, end: int | None, cursor: Any) -> list[dict[str, Any]]:
+        """The rest of one window by its cursor, page after page."""
+        params: dict[str, Any] = {"cursor": cursor}
+        if start is not None:
+            params["start"] = _iso_ms(_at_ms(start))
+        if end is not None:
+            params["end"] = _iso_ms(_at_ms(end))
+        return _collect(self._client.http.paginate(_FEED, "versions", params=params), self._bar)
+
+    def finish(
+        self, earliest: pd.Timestamp | None, kinds: Mapping[str, str]
+    ) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+        """Every version record (each once) and their frame, once all windows are read.
+
+        Each window is flattened as it arrives, while the others are still on the wire.
+        """
+        low = _ms(earliest.isoformat()) if earliest is not None else None
+        seen: set[tuple[str, Any]] = set()
+        out: list[dict[str, Any]] = []
+        parts: list[pd.DataFrame] = []
+        while self._pending:
+            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                start, end = self._pending.pop(fut)
+                result = fut.result()
+                if isinstance(result, tuple):
+                    items, cursor = result
+                    if cursor is not None:
+                        self._split(items, cursor, start, end, low)
+                else:
+                    items = result
+                fresh = []
+                for rec in items:
+                    fc = rec.get("flagConfig")
+                    key = (_id(fc.get("id")) if isinstance(fc, Mapping) else "", rec.get("version"))
+                    if key not in seen:
+                        seen.add(key)
+                        fresh.append(rec)
+                out.extend(fresh)
+                parts.append(frames.versions(fresh, kind=kinds))
+        return out, _concat("versions", parts)
+
+    def _split(
+        self,
+        items: list[dict[str, Any]],
+        cursor: Any,
+        start: int | None,
+        end: int | None,
+        low: int | None,
+    ) -> None:
+        oldest = _ms(items[-1].get("createdAt")) if items else None
+        newest = _ms(items[0].get("createdAt")) if items else None
+        lower = start if start is not None else low
+        if oldest is None or newest is None or lower is None or lower >= oldest:
+            # no usable times: follow the cursor, as a plain reader would
+            self._pending[self._pool.submit(self._rest, start, end, cursor)] = (start, end)
+            return
+        # versions left ≈ this page's density over the span left; one window per page of them
+        span = max(newest - oldest, 1)
+        expected = len(items) * (oldest - lower) / span
+        parts = max(2, min(self._windows, math.ceil(expected / _PAGE) + 1))
+        step = (oldest + 1 - lower) / parts
+        edges = [lower + round(step * i) for i in range(parts)] + [oldest + 1]
+        for i in range(parts):
+            if edges[i + 1] > edges[i]:
+                self._submit(start if i == 0 else edges[i], edges[i + 1])
+
+
 def _config_versions(client: Client, cid: str, kind: str) -> list[dict[str, Any]]:
     return getattr(client, _RESOURCE[kind]).versions(cid)
 
@@ -439,9 +584,12 @@ def snapshot(
             ("inclusions", " requests"),
         )
     }
+    windows = max(2, max_workers)
     try:
-        with _Pool(max(max_workers, 2)) as pool:
-            feed_f = pool.submit(_collect, client.versions.iter(start=since_ts), bars["versions"])
+        # two pools: thousands of queued inclusion requests must not delay the feed's pages
+        with _Pool(windows + 4) as pool, _Pool(max_workers) as inclusion_pool:
+            feed_reader = _Feed(client, pool, since=since_ts, windows=windows, bar=bars["versions"])
+            feed_reader.start()
             lists = {
                 pool.submit(
                     _collect, client.flags.iter(include_archived=True), bars["configs"]
@@ -462,11 +610,20 @@ def snapshot(
                     config_records[kind] = fut.result()
                     if inclusions:
                         targets = _variants_of(config_records[kind], kind)
-                        submitted += _submit_inclusions(pool, client, targets, bars["inclusions"])
-            feed = feed_f.result()
+                        submitted += _submit_inclusions(
+                            inclusion_pool, client, targets, bars["inclusions"]
+                        )
             configs_seen = [
                 (_id(r.get("id")), kind) for kind, recs in config_records.items() for r in recs
             ]
+            kinds = dict(configs_seen)
+            records = config_records["flag"] + config_records["experiment"]
+            # flattened now, while the feed's windows are still on the wire
+            config_frames = {
+                name: _sort(name, getattr(frames, name)(records, kind=kinds))
+                for name in ("configs", "variants", "segments", "conditions")
+            }
+            feed, versions_frame = feed_reader.finish(_earliest(config_records.values()), kinds)
             fallbacks = _fallback_versions(feed, configs_seen, since_ts)
             extra_versions = _results(
                 [pool.submit(_config_versions, client, cid, kind) for cid, kind in fallbacks]
@@ -479,17 +636,16 @@ def snapshot(
 
     if fallbacks:
         replaced = {cid for cid, _ in fallbacks}
-        feed = [r for r in feed if _id((r.get("flagConfig") or {}).get("id")) not in replaced]
-        feed += [rec for recs in extra_versions for rec in recs]
-    flags, exps = config_records["flag"], config_records["experiment"]
-    kinds = {cid: kind for cid, kind in configs_seen}
-    records = flags + exps
+        versions_frame = _concat(
+            "versions",
+            [
+                versions_frame[~versions_frame["config_id"].isin(replaced)],
+                frames.versions([r for recs in extra_versions for r in recs], kind=kinds),
+            ],
+        )
     return Snapshot(
-        configs=_sort("configs", frames.configs(records, kind=kinds)),
-        variants=_sort("variants", frames.variants(records, kind=kinds)),
-        segments=_sort("segments", frames.segments(records, kind=kinds)),
-        conditions=_sort("conditions", frames.conditions(records, kind=kinds)),
-        versions=_sort("versions", frames.versions(feed, kind=kinds)),
+        **config_frames,
+        versions=_sort("versions", versions_frame),
         inclusions=_sort("inclusions", frames.inclusions(inclusion_records)),
         deployments=frames.deployments(deployment_records),
         groups=_concat(

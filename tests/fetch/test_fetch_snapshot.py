@@ -306,3 +306,28 @@ def test_repr_and_html_summarise_without_secrets(server: FakeServer) -> None:
     assert "inclusions" in html
     for shown in (text, html):
         assert server.api_key not in shown
+
+
+# --------------------------------------------------------------------------- the versions feed
+
+
+def test_feed_read_in_time_windows_gets_every_version_once() -> None:
+    org = make_org(n_flags=45, n_experiments=10, n_versions=25)
+    expected = {(cid, v["version"]) for cid, vs in org["versions"].items() for v in vs}
+    assert len(expected) > 1000  # more than one page: the windows are used
+    with fake_for(org) as fake:
+        fake.reset_log()
+        snap = expkit.snapshot(fake.client(rate_limit=None), inclusions=False, progress=False)
+        feed = [q for _, p, q in fake.request_log if p == "/api/1/versions"]
+        cut = snap.versions["created_at"].sort_values().iloc[100]
+        since = expkit.snapshot(
+            fake.client(rate_limit=None), since=cut, inclusions=False, progress=False
+        )
+    got = list(zip(snap.versions["config_id"], snap.versions["version"], strict=True))
+    assert len(got) == len(set(got)) and set(got) == expected
+    assert len(feed) >= 3
+    assert any("end" in q for q in feed)
+    assert all(q.get("limit") == "1000" for q in feed)
+    assert not [q for q in feed if "cursor" in q]  # windows, not a cursor chain
+    assert len(since.versions) == (snap.versions["created_at"] >= cut).sum()
+    assert (since.versions["created_at"] >= cut).all()
