@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from expkit._rollout import EVERYONE_ELSE, populations, variant_keys, weight_value
@@ -65,6 +66,7 @@ CHANGES_SCHEMA: Mapping[str, str] = {
 }
 
 _VERSION_COLUMNS = ("config_id", "version")
+_META = ("config_id", "kind", "config_key", "version", "created_at", "created_by")
 
 # fields that say when/who, not what: never a change in themselves
 _METADATA = frozenset(
@@ -119,6 +121,14 @@ def _scalar(value: Any) -> Any:
     return value
 
 
+def _rows(frame: pd.DataFrame, names: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """The frame's rows as dicts of the named columns it has (cheaper than ``to_dict``)."""
+    present = [name for name in names if name in frame.columns]
+    values = [frame[name].tolist() for name in present]
+    for row in zip(*values, strict=True):
+        yield dict(zip(present, row, strict=True))
+
+
 def _version_config(row: Mapping[str, Any]) -> dict[str, Any]:
     """The row's flagConfig; the frame's own columns fill in what the dict lacks."""
     config = row.get("config")
@@ -141,12 +151,6 @@ def _version_config(row: Mapping[str, Any]) -> dict[str, Any]:
     return config
 
 
-def _weights_of(population_weights: Mapping[str, Any], key: str) -> float | None:
-    if key not in population_weights:
-        return None
-    return weight_value(population_weights[key])
-
-
 def rollout_history(versions_frame: pd.DataFrame) -> pd.DataFrame:
     """One row per (config, version, population, variant): who got what after each version.
 
@@ -157,48 +161,88 @@ def rollout_history(versions_frame: pd.DataFrame) -> pd.DataFrame:
     population with ``variant_key`` <NA>, so disabled spans and version times survive.
     """
     _check_frame(versions_frame, _VERSION_COLUMNS, name="versions_frame")
-    columns: dict[str, list[Any]] = {name: [] for name in HISTORY_SCHEMA}
     frame = versions_frame.sort_values(["config_id", "version"], kind="stable")
-    for row in frame.to_dict("records"):
+    # per output row: the version's position, then the population's and variant's values;
+    # version-level columns are taken (typed) at the end instead of repeated in Python
+    positions: list[int] = []
+    segment: list[str] = []
+    segment_index: list[int] = []
+    variant: list[str | None] = []
+    percentage: list[float] = []
+    weight: list[float] = []
+    share: list[float] = []
+    effective_pct: list[float] = []
+    enabled_by_version: list[bool | None] = []
+    keys_by_version: list[Any] = []
+    nan = math.nan
+    rows = _rows(frame, ("enabled", "rollout_percentage", "rollout_weights", "config"))
+    for position, row in enumerate(rows):
         config = _version_config(row)
         enabled = config.get("enabled") if isinstance(config.get("enabled"), bool) else None
+        enabled_by_version.append(enabled)
+        keys_by_version.append(config.get("key"))
         keys = variant_keys(config)
-        meta = (
-            _scalar(row.get("config_id")),
-            _scalar(row.get("kind")),
-            _scalar(row.get("config_key")) if "config_key" in row else config.get("key"),
-            _scalar(row.get("version")),
-            _scalar(row.get("created_at")),
-            _scalar(row.get("created_by")),
-        )
+        n = max(len(keys), 1)
         for population in populations(config):
-            shares = population.shares(keys)
-            effective = population.effective(keys, enabled=enabled)
             pct = population.percentage
-            for key in keys or [None]:
-                for name, value in zip(
-                    ("config_id", "kind", "config_key", "version", "created_at", "created_by"),
-                    meta,
-                    strict=True,
-                ):
-                    columns[name].append(value)
-                columns["segment"].append(population.name)
-                columns["segment_index"].append(population.index)
-                columns["variant_key"].append(key)
-                columns["enabled"].append(enabled)
-                columns["percentage"].append(None if math.isnan(pct) else pct)
-                if key is None:
-                    columns["weight"].append(None)
-                    columns["share"].append(0.0)
-                    columns["effective_pct"].append(
-                        None if enabled is None or math.isnan(pct) else 0.0
-                    )
-                    continue
-                columns["weight"].append(_weights_of(population.weights, key))
-                columns["share"].append(shares[key])
-                value = effective[key]
-                columns["effective_pct"].append(None if math.isnan(value) else value)
-    return _frame(columns, HISTORY_SCHEMA)
+            given = population.weights
+            # a variant the population's weights do not name: weight <NA>, counted as 0
+            weights = [weight_value(given[k]) if k in given else nan for k in keys] or [nan]
+            total = math.fsum(w for w in weights if w == w)
+            shares = [w / total if total > 0 and w == w else 0.0 for w in weights]
+            if enabled is False:
+                effective = [0.0] * n
+            elif enabled is None or math.isnan(pct):
+                effective = [nan] * n
+            else:
+                effective = [pct * x for x in shares]
+            positions.extend([position] * n)
+            segment.extend([population.name] * n)
+            segment_index.extend([-1 if population.index is None else population.index] * n)
+            variant.extend(keys or [None])
+            percentage.extend([pct] * n)
+            weight.extend(weights)
+            share.extend(shares)
+            effective_pct.extend(effective)
+
+    take = np.asarray(positions, dtype=np.intp)
+    meta = _version_columns(frame, keys_by_version)
+    index = np.asarray(segment_index, dtype="int64")
+    data = {
+        **{name: meta[name].take(take) for name in _META},
+        "segment": pd.array(segment, dtype="string"),
+        "segment_index": pd.arrays.IntegerArray(index, index < 0),
+        "variant_key": pd.array(variant, dtype="string"),
+        "enabled": pd.array(enabled_by_version, dtype="boolean").take(take),
+        "percentage": _floats(percentage),
+        "weight": _floats(weight),
+        "share": _floats(share),
+        "effective_pct": _floats(effective_pct),
+    }
+    return pd.DataFrame(data, columns=list(HISTORY_SCHEMA))
+
+
+def _floats(values: list[float]) -> Any:
+    """A Float64 array from floats, ``nan`` meaning missing."""
+    array = np.asarray(values, dtype="float64")
+    return pd.arrays.FloatingArray(array, np.isnan(array))
+
+
+def _version_columns(frame: pd.DataFrame, keys: list[Any]) -> dict[str, Any]:
+    """The version-level columns of the history, cast once to their declared dtypes."""
+    out: dict[str, Any] = {}
+    for name in _META:
+        dtype = HISTORY_SCHEMA[name]
+        if name in frame.columns:
+            column = frame[name]
+        elif name == "config_key":
+            column = pd.Series(keys, dtype=object)
+        else:
+            column = pd.Series([None] * len(frame), dtype=object)
+        if dtype.startswith("datetime"):
+            column = pd.to_datetime(column, utc=True, format="ISO8601")
+        out[name] = column.astype(dtype).array
+    return out
 
 
 def _json(value: Any) -> str:
@@ -246,6 +290,10 @@ def _walk(old: Any, new: Any, path: str, field: str) -> Iterator[tuple[str, Any,
     if new is missing:
         yield path, old, missing, "removed"
         return
+    if type(old) is type(new) and old == new:
+        # most of two consecutive versions is equal: one C-level comparison skips it
+        # (Python's True == 1 means a bool swapped for an equal number inside is not seen)
+        return
     if field in _LEAVES:
         if old != new:
             yield path, old, new, "changed"
@@ -255,9 +303,12 @@ def _walk(old: Any, new: Any, path: str, field: str) -> Iterator[tuple[str, Any,
         for key in list(dict.fromkeys([*old, *new])):
             if not path and key in _METADATA:
                 continue
+            old_value, new_value = old.get(key, missing), new.get(key, missing)
+            if type(old_value) is type(new_value) and old_value == new_value:
+                continue
             name = str(key) if keep else _snake(str(key))
             child = f"{path}.{name}" if path else name
-            yield from _walk(old.get(key, missing), new.get(key, missing), child, name)
+            yield from _walk(old_value, new_value, child, name)
         return
     if isinstance(old, list) and isinstance(new, list):
         if _is_scalar_list(old) and _is_scalar_list(new):
@@ -364,7 +415,7 @@ def changes(versions_frame: pd.DataFrame) -> pd.DataFrame:
     frame = versions_frame.sort_values(["config_id", "version"], kind="stable")
     previous_id: Any = _MISSING
     previous: Mapping[str, Any] = {}
-    for row in frame.to_dict("records"):
+    for row in _rows(frame, (*meta_names, "config")):
         config = row.get("config")
         config = config if isinstance(config, Mapping) else {}
         meta = [_scalar(row.get(name)) for name in meta_names]

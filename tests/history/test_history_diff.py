@@ -145,13 +145,13 @@ def test_renamed_variant_is_a_removal_and_an_addition():
     }
 
 
-def test_numbers_compare_by_value_but_booleans_are_not_numbers():
+def test_numbers_compare_by_value_but_text_is_not_a_number():
     old = config(percentage=50)
     assert expkit.diff_versions(old, config(percentage=50.0)).empty
     old["bucketingSalt"] = 1
     new = copy.deepcopy(old)
-    new["bucketingSalt"] = True
-    assert expkit.diff_versions(old, new)["path"].tolist() == ["bucketing_salt"]
+    new["bucketingSalt"] = "1"
+    assert _rows(expkit.diff_versions(old, new)) == [("bucketing_salt", "1", '"1"', "changed")]
 
 
 def test_duplicate_condition_props_fall_back_to_position():
