@@ -184,7 +184,7 @@ def record(
         "recorded_at": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "source": source if source is not None else _source(client),
         "scrubbed": {
-            "api_key": "never written (the Authorization header is not part of any body)",
+            "api_key": "never written",
             "deployment_keys": "replaced by <deployment-key:N>",
             "emails": f"sha256:<12 hex>@{HASHED_DOMAIN}" if hash_emails else None,
         },

@@ -235,6 +235,13 @@ class ConfigBuilder:
         self._append(at, by)
         return self
 
+    def discard_last(self) -> None:
+        """Forgets the latest version (version 1 stays)."""
+        if len(self.versions) > 1:
+            self.versions.pop()
+            self._times.pop()
+            self._current = self.versions[-1]["flagConfig"]
+
     def add_parent(self, parent_id: str, variant: str) -> None:
         """Adds a parent dependency to every version so far (grouped from the start)."""
         rewritten: dict[int, dict[str, Any]] = {}
@@ -527,7 +534,21 @@ def _weighted(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:
 
 
 def _apply(ctx: _Context, b: ConfigBuilder, op: str, at: datetime, by: str, *, squad: str) -> None:
-    """Applies one named change to the builder (falls back to a description edit)."""
+    """Applies one named change; a change that turned out to change nothing (a random pick
+    equal to the current value) is replaced by a description edit, so every version differs
+    from the one before."""
+    before = b.current
+    _apply_op(ctx, b, op, at, by, squad=squad)
+    if b.current == before:
+        b.discard_last()
+        stamp = at.strftime("%Y-%m-%d %H:%M")
+        base = before["description"].split(" (edited ")[0]
+        b.change(at, by, description=f"{base} (edited {stamp})")
+
+
+def _apply_op(
+    ctx: _Context, b: ConfigBuilder, op: str, at: datetime, by: str, *, squad: str
+) -> None:
     rng = ctx.rng
     cur = b.current
     keys = [v["key"] for v in cur["variants"]]
@@ -613,7 +634,9 @@ def _apply(ctx: _Context, b: ConfigBuilder, op: str, at: datetime, by: str, *, s
         b.change(
             at,
             by,
-            description=template.format(area=cur["key"].split("-")[0], thing="change", squad=squad),
+            description=template.format(
+                area=cur["key"].split("-")[0], thing=cur["name"].split()[-1].lower(), squad=squad
+            ),
         )
 
 
