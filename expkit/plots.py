@@ -37,6 +37,8 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "
 SEVERITY_COLORS = {"error": "#D55E00", "warning": "#E69F00", "info": "#56B4E9"}
 KIND_COLORS = {"flag": "#0072B2", "experiment": "#E69F00"}
 DISABLED_COLOR = "0.88"
+ABSENT_COLOR = "white"
+ABSENT_EDGE = "0.8"
 _FREQ_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 _HISTORY_COLUMNS = ("config_id", "config_key", "version", "created_at", "segment", "variant_key")
 
@@ -148,6 +150,7 @@ class _Steps:
     versions: list[int]
     authors: list[str]
     enabled: list[bool | None]
+    present: list[bool]  # the population exists in the version (segments come and go)
     values: pd.DataFrame  # index: version position; columns: variant keys (effective %)
 
 
@@ -163,9 +166,11 @@ def _version_table(one: pd.DataFrame) -> pd.DataFrame:
 def _steps(one: pd.DataFrame, segment: str, variants: list[str]) -> _Steps:
     """The rollout of one population of one config, every version of the config included."""
     table = _version_table(one)
-    rows = one[(one["segment"] == segment) & one["variant_key"].notna()]
+    population = one[one["segment"] == segment]
     if segment == EVERYONE_ELSE and "segment_index" in one.columns:
-        rows = rows[rows["segment_index"].isna()]
+        population = population[population["segment_index"].isna()]
+    present = table["version"].isin(population["version"]).tolist()
+    rows = population[population["variant_key"].notna()]
     pivot = (
         rows.pivot_table(
             index="version",
@@ -193,6 +198,7 @@ def _steps(one: pd.DataFrame, segment: str, variants: list[str]) -> _Steps:
         versions=[int(v) for v in table["version"]],
         authors=[_who(a) for a in table["created_by"]],
         enabled=[None if pd.isna(e) else bool(e) for e in table["enabled"]],
+        present=[bool(p) for p in present],
         values=values,
     )
 
@@ -220,18 +226,27 @@ def _end(steps: _Steps, until: Any) -> float:
     return last + max(span * 0.1, 1.0)
 
 
-def _disabled_spans(steps: _Steps, end: float) -> list[tuple[float, float]]:
+def _runs(times: list[float], flags: list[bool], end: float) -> list[tuple[float, float]]:
+    """Time spans over which ``flags`` hold, each from its version to the next change."""
     spans: list[tuple[float, float]] = []
     start: float | None = None
-    for time, enabled in zip(steps.times, steps.enabled, strict=True):
-        if enabled is False and start is None:
+    for time, flag in zip(times, flags, strict=True):
+        if flag and start is None:
             start = time
-        elif enabled is not False and start is not None:
+        elif not flag and start is not None:
             spans.append((start, time))
             start = None
     if start is not None:
         spans.append((start, end))
     return spans
+
+
+def _disabled_spans(steps: _Steps, end: float) -> list[tuple[float, float]]:
+    return _runs(steps.times, [e is False for e in steps.enabled], end)
+
+
+def _absent_spans(steps: _Steps, end: float) -> list[tuple[float, float]]:
+    return _runs(steps.times, [not p for p in steps.present], end)
 
 
 def _interesting(steps: _Steps) -> list[int]:
@@ -336,6 +351,18 @@ def _draw_population(
             **fill_kwargs,
         )
         lower = upper
+    for start, stop in _absent_spans(steps, end):
+        ax.axvspan(
+            start,
+            stop,
+            facecolor=ABSENT_COLOR,
+            edgecolor=ABSENT_EDGE,
+            hatch="..",
+            linewidth=0,
+            zorder=0,
+            gid="absent",
+            label="_absent",
+        )
     for start, stop in _disabled_spans(steps, end):
         ax.axvspan(
             start,
@@ -370,12 +397,18 @@ def _draw_population(
 
 
 def _legend_handles(
-    ax: Axes, variants: list[str], colors: dict[str, str], disabled: bool
+    variants: list[str], colors: dict[str, str], *, disabled: bool, absent: bool = False
 ) -> list[Any]:
     handles: list[Any] = [Patch(facecolor=colors[v], label=v) for v in reversed(variants)]
     if disabled:
         handles.append(
             Patch(facecolor=DISABLED_COLOR, edgecolor="0.7", hatch="///", label="disabled")
+        )
+    if absent:
+        handles.append(
+            Patch(
+                facecolor=ABSENT_COLOR, edgecolor=ABSENT_EDGE, hatch="..", label="no such segment"
+            )
         )
     return handles
 
@@ -426,7 +459,7 @@ def rollout_history(
     _draw_population(ax, steps, colors, end=end, annotate=annotate, **kwargs)
     ax.set_title(title, loc="left", pad=10)
     ax.set_ylabel("Users served (% of everyone else)")
-    handles = _legend_handles(ax, variants, colors, bool(_disabled_spans(steps, end)))
+    handles = _legend_handles(variants, colors, disabled=bool(_disabled_spans(steps, end)))
     ax.legend(
         handles=handles,
         title="variant",
@@ -451,7 +484,7 @@ def _by_segment(
     one: pd.DataFrame, *, title_key: str, kind: str, annotate: bool, until: Any, **kwargs: Any
 ) -> Figure:
     names = _populations(one)
-    ncols = min(3, len(names))
+    ncols = 2 if len(names) == 4 else min(3, len(names))
     nrows = math.ceil(len(names) / ncols)
     fig, axes = plt.subplots(
         nrows,
@@ -471,7 +504,7 @@ def _by_segment(
         return fig
     variants = _variant_order(one)
     colors = dict(zip(variants, palette(len(variants)), strict=True))
-    any_disabled = False
+    any_disabled = any_absent = False
     end = None
     for axis, name in zip(flat, names, strict=False):
         steps = _steps(one, name, variants)
@@ -480,6 +513,7 @@ def _by_segment(
             axis, steps, colors, end=end, annotate=annotate and name == EVERYONE_ELSE, **kwargs
         )
         any_disabled = any_disabled or bool(_disabled_spans(steps, end))
+        any_absent = any_absent or bool(_absent_spans(steps, end))
         axis.set_title(name, loc="left", fontsize="medium")
         axis.set_xlabel("")
     for axis in flat[len(names) :]:
@@ -490,12 +524,14 @@ def _by_segment(
         axes[last, col].tick_params(labelbottom=True)
     fig.supylabel("Users served (% of population)")
     fig.supxlabel("Date (UTC)")
+    handles = _legend_handles(variants, colors, disabled=any_disabled, absent=any_absent)
     fig.legend(
-        handles=_legend_handles(flat[0], variants, colors, any_disabled),
+        handles=handles,
         title="variant",
-        loc="outside right upper",
+        loc="outside right center",
         frameon=False,
         fontsize="small",
+        ncol=1 if len(handles) <= 12 else 2,
     )
     return fig
 

@@ -45,9 +45,10 @@ def _interest(history: pd.DataFrame, versions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pick(table: pd.DataFrame, *, want_segments: bool) -> str:
-    candidates = table[(table["variants"] >= 2) & (table["variants"] <= 4)]
     if want_segments:
-        candidates = candidates[candidates["segments"] >= 2]
+        candidates = table[(table["segments"] >= 2) & (table["variants"] <= 4)]
+    else:
+        candidates = table[(table["variants"] >= 2) & (table["variants"] <= 4)]
     if candidates.empty:
         candidates = table
     score = (

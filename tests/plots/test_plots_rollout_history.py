@@ -197,6 +197,13 @@ def test_by_segment_returns_a_figure_of_small_multiples():
     for axis in visible:
         assert axis.get_ylim() == (0.0, 100.0)
         assert len(_areas(axis)) == 2
+    # Beta does not exist in version 1: that span is marked, not drawn as 0%
+    absent = [[p for p in axis.patches if p.get_gid() == "absent"] for axis in visible]
+    assert [len(a) for a in absent] == [0, 0, 1]
+    (span,) = absent[2]
+    assert (span.get_x(), span.get_x() + span.get_width()) == pytest.approx((_day(0), _day(7)))
+    legend_texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend_texts == ["treatment", "control", "no such segment"]
     employees = visible[1]
     treatment = _areas(employees)[1]
     assert max(v[1] for v in treatment.get_paths()[0].vertices) == pytest.approx(100.0)
