@@ -12,7 +12,8 @@ serialises access.
 from __future__ import annotations
 
 import bisect
-import copy
+import contextlib
+import gc
 import json
 import random
 import re
@@ -202,13 +203,44 @@ def _as_datetime(value: datetime | str, field: str) -> datetime:
     raise _bad(field, f"expected an ISO 8601 timestamp, got {value!r}")
 
 
-def _timestamp(value: Any) -> float:
+def _time_key(value: Any) -> str:
+    """A sortable key of a timestamp: the API's canonical form, parsed only when it is not."""
+    if (
+        isinstance(value, str)
+        and len(value) == 24
+        and value[10] == "T"
+        and value[19] == "."
+        and value[23] == "Z"
+    ):
+        return value
     if not value:
-        return 0.0
+        return ""
     try:
-        return _as_datetime(value, "createdAt").timestamp()
+        return iso(_as_datetime(value, "createdAt"))
     except FakeError:
-        return 0.0
+        return ""
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pauses the cyclic GC while a large org loads.
+
+    Loading allocates hundreds of thousands of objects that live as long as the State; each
+    allocation burst would otherwise trigger full collections over everything the process
+    holds (measured: 250,000 versions load in ~1.2 s paused, 3-6 s not).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _clone(value: Any) -> Any:
+    # a JSON round trip: several times faster than copy.deepcopy on wire-format data
+    return json.loads(_dumps(value))
 
 
 def _dumps(value: Any) -> bytes:
@@ -247,7 +279,7 @@ class VersionRecord:
         self.created_at = created_at
         self.created_by = created_by
         self.flag_config = flag_config
-        self.ts = _timestamp(created_at)
+        self.ts = _time_key(created_at)
         self._raw = raw
 
     def to_dict(self) -> dict[str, Any]:
@@ -392,7 +424,7 @@ def _check_segments(
             _check_str(condition["prop"], f"{cw}.prop", nonempty=True)
             _check_choice(condition["op"], f"{cw}.op", CONDITION_OPS)
             _check_str_list(condition["values"], f"{cw}.values")
-        out.append(copy.deepcopy(segment))
+        out.append(_clone(segment))
     return out
 
 
@@ -452,7 +484,7 @@ class State:
         self._inclusions: dict[str, dict[str, dict[str, list[str]]]] = {}
         self._versions: dict[str, list[VersionRecord]] = {}
         self._timeline: list[VersionRecord] = []  # all versions, oldest first
-        self._timeline_ts: list[float] = []
+        self._timeline_ts: list[str] = []
         self._deployments: dict[str, dict[str, Any]] = {}
         self._mutexes: dict[str, dict[str, Any]] = {}
         self._holdouts: dict[str, dict[str, Any]] = {}
@@ -477,7 +509,8 @@ class State:
             clock = FakeClock(_latest_time(org))
         state = cls(clock=clock, ids=ids)
         state._initial = (dict(org), clock.now(), state.ids.seed)
-        state._load(org)
+        with _gc_paused():
+            state._load(org)
         return state
 
     def reset(self) -> None:
@@ -487,14 +520,15 @@ class State:
         self.ids = IdGenerator(seed)
         self._clear()
         if org is not None:
-            self._load(org)
+            with _gc_paused():
+                self._load(org)
 
     def _load(self, org: Mapping[str, Any]) -> None:
         for kind in KINDS:
-            items = [copy.deepcopy(c) for c in org.get(kind) or []]
+            items = [_clone(c) for c in org.get(kind) or []]
             # the API lists newest first; keep oldest first, stable on equal times
             items.reverse()
-            items.sort(key=lambda c: _timestamp(c.get("createdAt")))
+            items.sort(key=lambda c: _time_key(c.get("createdAt")))
             for config in items:
                 cid = str(config["id"])
                 config["id"] = cid
@@ -503,13 +537,13 @@ class State:
                 self._order[kind].append(cid)
                 self._kind_of[cid] = kind
         for dep in org.get("deployments") or []:
-            dep = copy.deepcopy(dep)
+            dep = _clone(dep)
             dep["id"] = str(dep["id"])
             self.ids.reserve(dep["id"])
             self._deployments[dep["id"]] = dep
         for name, store in (("mutexes", self._mutexes), ("holdouts", self._holdouts)):
             for group in org.get(name) or []:
-                group = copy.deepcopy(group)
+                group = _clone(group)
                 group["id"] = str(group["id"])
                 self.ids.reserve(group["id"])
                 store[group["id"]] = group
@@ -563,13 +597,13 @@ class State:
             "experiments": [
                 self.get_config("experiments", c) for c in reversed(self._order["experiments"])
             ],
-            "deployments": copy.deepcopy(list(self._deployments.values())),
-            "mutexes": copy.deepcopy(list(self._mutexes.values())),
-            "holdouts": copy.deepcopy(list(self._holdouts.values())),
+            "deployments": _clone(list(self._deployments.values())),
+            "mutexes": _clone(list(self._mutexes.values())),
+            "holdouts": _clone(list(self._holdouts.values())),
             "versions": {
                 cid: [r.to_dict() for r in records] for cid, records in self._versions.items()
             },
-            "inclusions": copy.deepcopy(self._inclusions),
+            "inclusions": _clone(self._inclusions),
         }
 
     def counts(self) -> dict[str, int]:
@@ -690,7 +724,7 @@ class State:
 
     def get_config(self, kind: str, cid: Any) -> dict[str, Any]:
         """A copy of one flag (``kind="flags"``) or experiment."""
-        return copy.deepcopy(self._config(kind, cid))
+        return _clone(self._config(kind, cid))
 
     def configs(self, kind: str, **filters: Any) -> list[dict[str, Any]]:
         """Copies of the configs of ``kind``, newest first (``key=``, ``project_id=``,
@@ -738,9 +772,9 @@ class State:
         lo = 0
         hi = len(self._timeline)
         if start is not None:
-            lo = bisect.bisect_left(self._timeline_ts, _as_datetime(start, "start").timestamp())
+            lo = bisect.bisect_left(self._timeline_ts, iso(_as_datetime(start, "start")))
         if end is not None:
-            hi = bisect.bisect_left(self._timeline_ts, _as_datetime(end, "end").timestamp())
+            hi = bisect.bisect_left(self._timeline_ts, iso(_as_datetime(end, "end")))
         total = max(hi - lo, 0)
         top = hi - offset  # exclusive upper index of this page in the ascending list
         bottom = lo if limit is None else max(lo, top - limit)
@@ -778,7 +812,7 @@ class State:
         """The deployment objects a config is in."""
         config = self._config(kind, cid)
         return [
-            copy.deepcopy(self._deployments[d])
+            _clone(self._deployments[d])
             for d in config.get("deployments") or []
             if d in self._deployments
         ]
@@ -974,7 +1008,7 @@ class State:
                 _check_str(event.get("event_type"), "exposureEvent.event_type", nonempty=True)
                 if not isinstance(event.get("filters"), list):
                     raise _bad("exposureEvent.filters", "is required: an array of filters")
-            changes["exposureEvent"] = copy.deepcopy(event)
+            changes["exposureEvent"] = _clone(event)
         if "decision" in body:
             if body["decision"] is not None:
                 _check_choice(body["decision"], "decision", DECISIONS)
@@ -1053,7 +1087,7 @@ class State:
             if name in body:
                 variant[name] = body[name] or ""
         if "payload" in body:
-            variant["payload"] = copy.deepcopy(body["payload"])
+            variant["payload"] = _clone(body["payload"])
         if new_key != variant_key:
             variant["key"] = new_key
             _rename_key(config.get("rolloutWeights"), variant_key, new_key)
@@ -1184,7 +1218,7 @@ class State:
 
     def deployment_list(self) -> list[dict[str, Any]]:
         """Every deployment, soft-deleted ones included, in creation order."""
-        return copy.deepcopy(list(self._deployments.values()))
+        return _clone(list(self._deployments.values()))
 
     def create_deployment(self, body: Mapping[str, Any]) -> str:
         """Creates a deployment from ``{projectId, label, type}``; returns its id."""
@@ -1223,11 +1257,11 @@ class State:
 
     def mutex_list(self) -> list[dict[str, Any]]:
         """Every mutex group, in creation order."""
-        return copy.deepcopy(list(self._mutexes.values()))
+        return _clone(list(self._mutexes.values()))
 
     def mutex(self, mid: Any) -> dict[str, Any]:
         """One mutex group."""
-        return copy.deepcopy(self._group(self._mutexes, "mutex", mid))
+        return _clone(self._group(self._mutexes, "mutex", mid))
 
     def _group(self, store: dict[str, dict[str, Any]], what: str, gid: Any) -> dict[str, Any]:
         group = store.get(str(gid))
@@ -1356,11 +1390,11 @@ class State:
 
     def holdout_list(self) -> list[dict[str, Any]]:
         """Every holdout group, in creation order."""
-        return copy.deepcopy(list(self._holdouts.values()))
+        return _clone(list(self._holdouts.values()))
 
     def holdout(self, hid: Any) -> dict[str, Any]:
         """One holdout group."""
-        return copy.deepcopy(self._group(self._holdouts, "holdout", hid))
+        return _clone(self._group(self._holdouts, "holdout", hid))
 
     def create_holdout(self, body: Mapping[str, Any], *, by: str | None = None) -> str:
         """Creates a holdout group (``holdoutPercentage`` an integer from 1 to 99)."""
@@ -1524,7 +1558,7 @@ class State:
         config = self._configs["experiments"].get(cid)
         if config is None:
             return
-        deps = copy.deepcopy(config.get("parentDependencies")) or {"flags": {}, "operator": "all"}
+        deps = _clone(config.get("parentDependencies")) or {"flags": {}, "operator": "all"}
         flags = deps.setdefault("flags", {})
         if variants is None:
             if group_id not in flags:
@@ -1559,7 +1593,7 @@ def _new_variant(raw: Mapping[str, Any]) -> dict[str, Any]:
     variant: dict[str, Any] = {"key": raw["key"]}
     for name in ("name", "description"):
         variant[name] = raw.get(name) or ""
-    variant["payload"] = copy.deepcopy(raw.get("payload"))
+    variant["payload"] = _clone(raw.get("payload"))
     return variant
 
 
@@ -1567,7 +1601,7 @@ def _variant_view(variant: Mapping[str, Any], weights: Mapping[str, Any]) -> dic
     return {
         "key": variant["key"],
         "name": variant.get("name") or "",
-        "payload": copy.deepcopy(variant.get("payload")),
+        "payload": _clone(variant.get("payload")),
         "description": variant.get("description") or "",
         "rolloutWeight": weights.get(variant["key"], 0),
     }
@@ -1590,17 +1624,17 @@ def _update_experiment_state(config: dict[str, Any]) -> None:
 
 
 def _latest_time(org: Mapping[str, Any]) -> datetime:
-    latest = 0.0
+    latest = ""
     for kind in KINDS:
         for config in org.get(kind) or []:
             for name in ("createdAt", "lastModifiedAt"):
-                latest = max(latest, _timestamp(config.get(name)))
+                latest = max(latest, _time_key(config.get(name)))
     for records in (org.get("versions") or {}).values():
         for record in records:
-            latest = max(latest, _timestamp(record.get("createdAt")))
+            latest = max(latest, _time_key(record.get("createdAt")))
     for name in ("mutexes", "holdouts"):
         for group in org.get(name) or []:
-            latest = max(latest, _timestamp(group.get("lastModifiedAt")))
+            latest = max(latest, _time_key(group.get("lastModifiedAt")))
     if not latest:
         return datetime.now(UTC).replace(microsecond=0)
-    return datetime.fromtimestamp(latest, UTC).replace(microsecond=0)
+    return _as_datetime(latest, "createdAt").replace(microsecond=0)
