@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["change_activity", "findings", "palette", "rollout_history"]
+__all__ = ["change_activity", "findings", "rollout_history"]
 
 # Okabe & Ito (2008), black left out: it reads as an outline, not as a variant
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442")
@@ -43,7 +43,7 @@ _FREQ_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year
 _HISTORY_COLUMNS = ("config_id", "config_key", "version", "created_at", "segment", "variant_key")
 
 
-def palette(n: int) -> list[str]:
+def _palette(n: int) -> list[str]:
     """``n`` colour-blind-safe colours: Okabe-Ito up to 7, tab10 up to 10, tab20 beyond."""
     if n <= len(OKABE_ITO):
         return list(OKABE_ITO[:n])
@@ -96,7 +96,10 @@ def _style(ax: Axes) -> None:
 
 
 def _num(when: Any) -> float:
-    return float(mdates.date2num(pd.Timestamp(when).tz_convert("UTC").tz_localize(None)))
+    """A time as a matplotlib date number; naive times are taken as UTC."""
+    stamp = pd.Timestamp(when)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return float(mdates.date2num(stamp.tz_localize(None)))
 
 
 # --- rollout history -----------------------------------------------------------------------
@@ -453,7 +456,7 @@ def rollout_history(
     if one.empty:
         return _empty(ax, "No versions to plot", title=title)
     variants = _variant_order(one)
-    colors = dict(zip(variants, palette(len(variants)), strict=True))
+    colors = dict(zip(variants, _palette(len(variants)), strict=True))
     steps = _steps(one, EVERYONE_ELSE, variants)
     end = _end(steps, until)
     _draw_population(ax, steps, colors, end=end, annotate=annotate, **kwargs)
@@ -503,7 +506,7 @@ def _by_segment(
             extra.set_visible(False)
         return fig
     variants = _variant_order(one)
-    colors = dict(zip(variants, palette(len(variants)), strict=True))
+    colors = dict(zip(variants, _palette(len(variants)), strict=True))
     any_disabled = any_absent = False
     end = None
     for axis, name in zip(flat, names, strict=False):
@@ -595,7 +598,7 @@ def change_activity(
     x = [float(mdates.date2num(s)) for s in starts]
     width = np.asarray(lengths, dtype=float) * 0.8
     bottom = np.zeros(len(counts))
-    extra_colors = palette(len(KIND_COLORS) + len(counts.columns))[len(KIND_COLORS) :]
+    extra_colors = _palette(len(KIND_COLORS) + len(counts.columns))[len(KIND_COLORS) :]
     for i, kind in enumerate(counts.columns):
         heights = counts[kind].to_numpy(dtype=float)
         ax.bar(

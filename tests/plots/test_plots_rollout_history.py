@@ -148,8 +148,8 @@ def test_twenty_variants_get_twenty_colours_and_a_two_column_legend():
     assert len(areas) == 20
     assert len({tuple(a.get_facecolor()[0]) for a in areas}) == 20
     assert ax.get_legend()._ncols == 2
-    assert len(set(plots.palette(20))) == 20
-    assert plots.palette(2) == ["#0072B2", "#E69F00"]
+    assert len(set(plots._palette(20))) == 20
+    assert plots._palette(2) == ["#0072B2", "#E69F00"]
 
 
 def test_kwargs_reach_fill_between():
@@ -221,10 +221,13 @@ def test_empty_history_gives_an_informative_empty_axes():
     assert _areas(ax) == []
 
 
-def test_until_before_the_last_version_is_rejected():
+def test_until_before_the_last_version_is_rejected_and_naive_times_are_utc():
     history = _history([config(), config()])
     with pytest.raises(ValidationError, match="until"):
         plots.rollout_history(history, until=START)
+    _, ax = plt.subplots()
+    plots.rollout_history(history, ax=ax, until="2026-02-01")
+    assert ax.get_xlim()[1] == pytest.approx(_day(31))
 
 
 def test_not_a_history_frame_is_rejected():
