@@ -9,8 +9,8 @@ import threading
 import time
 
 import requests
-from conftest import small_org
 
+from conftest import small_org
 from expkit.fake import FakeServer, State
 from expkit.fake._cli import serve_command
 
@@ -48,6 +48,40 @@ def test_serve_prints_url_key_and_example_then_serves(tmp_path, monkeypatch):
         assert "(2 flags, 1 experiments, 3 versions)" in text
         reply = requests.get(f"{url}/api/1/flags/11", headers={"Authorization": f"Bearer {key}"})
         assert reply.json()["key"] == "checkout-v2"
+    finally:
+        stop.set()
+        thread.join(5)
+    assert codes == [0]
+
+
+def _serve_in_thread(args: argparse.Namespace):
+    out = io.StringIO()
+    stop = threading.Event()
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(serve_command(args, stop=stop, out=out)))
+    thread.start()
+    for _ in range(500):
+        if "Ctrl-C" in out.getvalue():
+            break
+        time.sleep(0.01)
+    return out, stop, thread, codes
+
+
+def test_serve_defaults_to_the_demo_org():
+    from expkit._paths import demo_fixtures
+
+    out, stop, thread, codes = _serve_in_thread(_args(fixtures=None))
+    try:
+        text = out.getvalue()
+        assert f"serving {demo_fixtures()}" in text
+        url = re.search(r"at (http://127\.0\.0\.1:\d+)", text).group(1)
+        key = re.search(r"(fake-[0-9a-f]+)", text).group(1)
+        reply = requests.get(
+            f"{url}/api/1/flags?limit=2", headers={"Authorization": f"Bearer {key}"}
+        )
+        assert reply.status_code == 200 and len(reply.json()["flags"]) == 2
+        # the fake's clock is the recording's: the Date header says when the demo was recorded
+        assert reply.headers["Date"] == "Fri, 20 Nov 2026 09:00:00 GMT"
     finally:
         stop.set()
         thread.join(5)
