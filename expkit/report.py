@@ -36,6 +36,7 @@ _NOT_COMPARED = ("recent-change",)
 _INCLUSION_RULES = ("inclusion-overload", "pii-inclusion")
 _MAX_HISTORY_PLOTS = 6
 _PLOT_DPI = 144
+_HISTORY_WINDOW = pd.Timedelta(days=120)
 _SEVERITY_LABELS = {"error": "Errors", "warning": "Warnings", "info": "Info"}
 
 
@@ -164,7 +165,8 @@ def _comparison(
 ) -> tuple[Comparison | None, pd.Timestamp | None]:
     if previous is None:
         return None, None
-    ignore = list(_NOT_COMPARED)
+    # rules not run this time cannot have been resolved
+    ignore = [*_NOT_COMPARED, *cfg.disabled]
     taken_at = None
     if isinstance(previous, pd.DataFrame):
         before = previous
@@ -335,6 +337,7 @@ def _context(
             "resolved": _rows(comparison.resolved, now, about),
             "still_open": len(comparison.still_open),
             "ignored": list(_NOT_COMPARED),
+            "disabled": list(cfg.disabled),
         }
     affected = int(findings.loc[findings["severity"] != "info", "id"].nunique())
     return {
@@ -403,6 +406,7 @@ def _plots(
     findings: pd.DataFrame, snapshot: Any, now: pd.Timestamp, cfg: hygiene.HygieneConfig
 ) -> list[dict[str, Any]]:
     """The report's figures as PNG data URIs (pyplot is never touched: no global state)."""
+    import matplotlib.dates as mdates
     from matplotlib.figure import Figure
 
     from expkit import plots
@@ -410,18 +414,20 @@ def _plots(
 
     out: list[dict[str, Any]] = []
     n_rules = max(1, findings["rule"].nunique())
-    fig = Figure(figsize=(5.6, 1.2 + 0.26 * n_rules), layout="constrained")
+    height = 1.2 + 0.26 * n_rules
+    fig = Figure(figsize=(5.6, height), layout="constrained")
     plots.findings(findings, ax=fig.add_subplot())
-    out.append({"src": _png(fig), "alt": "Findings by rule and severity", "wide": False})
+    out.append({"src": _png(fig), "alt": "Findings by rule and severity"})
 
     versions = getattr(snapshot, "versions", None)
     if versions is None or versions.empty:
         return out
-    fig = Figure(figsize=(5.6, 3.0), layout="constrained")
+    # as tall as the findings chart beside it, so the two cards line up
+    fig = Figure(figsize=(5.6, min(max(3.0, height), 4.6)), layout="constrained")
     year_ago = now - pd.Timedelta(days=365)
     recent_year = versions[versions["created_at"] >= year_ago]
     plots.change_activity(recent_year if not recent_year.empty else versions, ax=fig.add_subplot())
-    out.append({"src": _png(fig), "alt": "Changes per week across the org", "wide": False})
+    out.append({"src": _png(fig), "alt": "Changes per week across the org, last 12 months"})
 
     window = now - pd.Timedelta(days=cfg.recent_days)
     recent = versions[(versions["created_at"] >= window) & (versions["created_at"] <= now)]
@@ -432,16 +438,37 @@ def _plots(
     shown = ids[:_MAX_HISTORY_PLOTS]
     history = rollout_history(versions[versions["config_id"].isin(shown)])
     for cid in shown:
+        one = history[history["config_id"] == cid]
+        label = str(one["config_key"].iloc[0]) if len(one) else str(cid)
+        kind = str(one["kind"].iloc[0]) if len(one) and "kind" in one else "config"
+        # months of history squeeze this week's change into a sliver: show the last months
+        # (who-changed labels are placed for the full range, so they go when it is cut)
+        trim = bool(len(one)) and now - one["created_at"].min() > _HISTORY_WINDOW
         fig = Figure(figsize=(5.6, 2.8), layout="constrained")
-        plots.rollout_history(history, config=str(cid), ax=fig.add_subplot(), until=now)
-        key = history.loc[history["config_id"] == cid, "config_key"]
-        label = str(key.iloc[0]) if len(key) else str(cid)
-        out.append(
-            {"src": _png(fig), "alt": f"Rollout history of {label}", "wide": False, "history": True}
+        ax = plots.rollout_history(
+            history, config=str(cid), ax=fig.add_subplot(), until=now, annotate=not trim
         )
+        if trim:
+            _trim_left(ax, mdates.date2num(now - _HISTORY_WINDOW))
+        # the plot's own title names the population too, too long for half a page
+        ax.set_title(f"{kind} {label}", loc="left", pad=10)
+        out.append({"src": _png(fig), "alt": f"Rollout history of {label} (everyone else)"})
     if len(ids) > len(shown):
         out[-1]["more"] = len(ids) - len(shown)
     return out
+
+
+def _trim_left(ax: Any, left: float) -> None:
+    """Start the x axis at ``left``, dropping unclipped markers (version ticks) before it."""
+    import numpy as np
+
+    ax.set_xlim(left=left)
+    for line in ax.get_lines():
+        if line.get_clip_on():
+            continue
+        x = np.asarray(line.get_xdata(), dtype=float)
+        keep = x >= left
+        line.set_data(x[keep], np.asarray(line.get_ydata(), dtype=float)[keep])
 
 
 # --------------------------------------------------------------------------- templates

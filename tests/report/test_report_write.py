@@ -14,6 +14,9 @@ from hygiene_org import Org
 from expkit import hygiene, report
 from expkit.errors import ValidationError
 
+# a plot that cannot lay itself out is a bug, not noise
+pytestmark = pytest.mark.filterwarnings("error::UserWarning")
+
 EVIL = "<script>alert(1)</script>"
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "source", "wbr"}
 
