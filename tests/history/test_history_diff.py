@@ -245,3 +245,16 @@ def test_changes_needs_the_config_column():
         expkit.changes(frame)
     empty = expkit.changes(versions_frame([]).iloc[0:0])
     assert empty.empty and list(empty.columns) == list(CHANGES_SCHEMA)
+
+
+def test_duplicate_segment_names_are_told_apart_by_occurrence():
+    twin = [
+        {"name": "Beta", "percentage": 10, "rolloutWeights": {"control": 1}},
+        {"name": "Beta", "percentage": 20, "rolloutWeights": {"control": 1}},
+    ]
+    old = config(segments=twin)
+    new = copy.deepcopy(old)
+    new["targetSegments"][1]["percentage"] = 30
+    assert _rows(expkit.diff_versions(old, new)) == [
+        ("target_segments[Beta#2].percentage", "20", "30", "changed")
+    ]

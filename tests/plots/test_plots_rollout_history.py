@@ -233,3 +233,16 @@ def test_until_before_the_last_version_is_rejected_and_naive_times_are_utc():
 def test_not_a_history_frame_is_rejected():
     with pytest.raises(ValidationError, match="rollout_history"):
         plots.rollout_history(versions_frame([config()]))
+
+
+def test_versions_with_unknown_percentage_are_gaps_not_zeros():
+    unknown = config()
+    del unknown["rolloutPercentage"]
+    history = _history([config(percentage=40), unknown, config(percentage=80)])
+    assert history["effective_pct"].isna().sum() == 2
+    ax = plots.rollout_history(history, until=START + pd.Timedelta(days=21))
+    control, treatment = _areas(ax)
+    xs = sorted({round(x, 6) for x, _ in treatment.get_paths()[0].vertices})
+    # drawn over weeks 0-1 and 2-3 only: nothing between day 7 and day 14
+    assert not any(_day(7) + 0.01 < x < _day(14) - 0.01 for x in xs)
+    assert max(y for _, y in treatment.get_paths()[-1].vertices) == pytest.approx(80.0)
