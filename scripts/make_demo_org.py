@@ -388,7 +388,22 @@ def build_demo_org() -> dict[str, Any]:
         deployments=[API],
         steps=(10, 50, 100),
         extra=[
+            {"rolloutWeights": {"control": 1, "treatment": 2}},
             {"rolloutWeights": {"control": 1, "treatment": 3}},
+            # latency regression at 75% treatment: back to 1:2 for a week
+            "rollback",
+            {
+                "targetSegments": [
+                    segment(
+                        "Internal users",
+                        [condition("glob match", "gp:email_domain", ["*.example.com"])],
+                        {"control": 0, "treatment": 1},
+                    )
+                ]
+            },
+            {"variants": _ab({"model": "bm25"}, {"model": "ltr-v2.1"})},
+            {"rolloutWeights": {"control": 1, "treatment": 3}},
+            {"rolloutWeights": {"control": 1, "treatment": 9}},
             {"rolloutWeights": {"control": 0, "treatment": 1}},
         ],
     )
@@ -807,7 +822,26 @@ def build_demo_org() -> dict[str, Any]:
         18,
         deployments=[WEB, IOS],
         steps=(10, 50, 100),
-        extra=[{"rolloutWeights": {"classic": 1, "gallery": 1, "carousel": 1}}],
+        extra=[
+            {"rolloutWeights": {"classic": 1, "gallery": 1, "carousel": 1}},
+            {
+                "targetSegments": [
+                    segment(
+                        "Small screens",
+                        [
+                            condition("is", "platform", ["Web"]),
+                            condition("less", "gp:screen_width", ["768"]),
+                        ],
+                        {"classic": 0, "gallery": 1, "carousel": 1},
+                    )
+                ]
+            },
+            {"rolloutWeights": {"classic": 1, "gallery": 2, "carousel": 1}},
+            "rollback",
+            {"variants": _ab("classic", "gallery-v2", 4, keys=("classic", "gallery", "carousel"))},
+            {"rolloutWeights": {"classic": 1, "gallery": 2, "carousel": 2}},
+            {"evaluationMode": "local"},
+        ],
     )
     d.users(b, "gallery", ["user-31337", "user-42424"], cohorts=["q4ptl2x"])
     b = d.new(
