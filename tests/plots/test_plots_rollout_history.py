@@ -241,7 +241,7 @@ def test_versions_with_unknown_percentage_are_gaps_not_zeros():
     history = _history([config(percentage=40), unknown, config(percentage=80)])
     assert history["effective_pct"].isna().sum() == 2
     ax = plots.rollout_history(history, until=START + pd.Timedelta(days=21))
-    control, treatment = _areas(ax)
+    _, treatment = _areas(ax)
     xs = sorted({round(x, 6) for x, _ in treatment.get_paths()[0].vertices})
     # drawn over weeks 0-1 and 2-3 only: nothing between day 7 and day 14
     assert not any(_day(7) + 0.01 < x < _day(14) - 0.01 for x in xs)
