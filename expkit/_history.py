@@ -405,9 +405,10 @@ def changes(versions_frame: pd.DataFrame) -> pd.DataFrame:
     """The change log: each version's field-level diff from the previous version of its config.
 
     One row per changed field, with ``config_id, kind, config_key, version, created_at,
-    created_by`` in front of ``path, old, new, change``. The first version of a config (or the
-    first one in the frame) is one row ``path="(created)"``, ``change="added"``. Versions
-    that changed nothing in the flagConfig give no rows.
+    created_by`` in front of ``path, old, new, change``. Version 1 of a config is one row
+    ``path="(created)"``, ``change="added"``; when the frame starts later (``since=``), its
+    first version there is one row ``path="(earliest in frame)"``. Versions that changed
+    nothing in the flagConfig give no rows.
     """
     _check_frame(versions_frame, (*_VERSION_COLUMNS, "config"), name="versions_frame")
     columns: dict[str, list[Any]] = {name: [] for name in CHANGES_SCHEMA}
@@ -420,7 +421,8 @@ def changes(versions_frame: pd.DataFrame) -> pd.DataFrame:
         config = config if isinstance(config, Mapping) else {}
         meta = [_scalar(row.get(name)) for name in meta_names]
         if row["config_id"] != previous_id:
-            diff = {"path": ["(created)"], "old": [None], "new": [None], "change": ["added"]}
+            first = "(created)" if meta[3] == 1 else "(earliest in frame)"
+            diff = {"path": [first], "old": [None], "new": [None], "change": ["added"]}
         else:
             diff = _diff_rows(previous, config)
         for i in range(len(diff["path"])):

@@ -239,6 +239,13 @@ def test_changes_lists_every_consecutive_diff_with_who_and_when():
     assert log.loc[3, "kind"] == "experiment"
 
 
+def test_changes_of_a_frame_starting_after_version_1_says_so():
+    frame = versions_frame([config(percentage=10), config(percentage=20)]).iloc[1:]
+    log = expkit.changes(frame)
+    assert log["path"].tolist() == ["(earliest in frame)"]
+    assert log["version"].tolist() == [2]
+
+
 def test_changes_needs_the_config_column():
     frame = versions_frame([config()]).drop(columns=["config"])
     with pytest.raises(ValidationError, match="config"):
