@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
@@ -48,9 +49,9 @@ def _palette(n: int) -> list[str]:
     if n <= len(OKABE_ITO):
         return list(OKABE_ITO[:n])
     if n <= 10:
-        cmap = plt.get_cmap("tab10")
+        cmap = matplotlib.colormaps["tab10"]
         return [to_hex(cmap(i)) for i in range(n)]
-    cmap = plt.get_cmap("tab20")
+    cmap = matplotlib.colormaps["tab20"]
     # dark shades first, then the light ones, so neighbours in a stack differ in hue
     order = [*range(0, 20, 2), *range(1, 20, 2)]
     return [to_hex(cmap(order[i % 20])) for i in range(n)]
@@ -60,7 +61,7 @@ def _empty(ax: Axes, message: str, *, title: str) -> Axes:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.35")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title)
+    ax.set_title(title, loc="left")
     return ax
 
 
