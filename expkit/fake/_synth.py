@@ -23,7 +23,15 @@ from typing import Any
 from expkit.errors import ValidationError
 from expkit.fake._state import CONDITION_OPS, HOLDOUT_PASS_VARIANT, iso
 
-__all__ = ["AUTHORS", "ConfigBuilder", "condition", "segment", "synthetic_org"]
+__all__ = [
+    "AUTHORS",
+    "ConfigBuilder",
+    "clone",
+    "condition",
+    "new_config",
+    "segment",
+    "synthetic_org",
+]
 
 DEFAULT_END = datetime(2026, 11, 20, 9, tzinfo=UTC)
 
@@ -442,7 +450,7 @@ class _Projects:
 
 
 def new_config(
-    ctx_or_rng: Any,
+    rng: random.Random,
     kind: str,
     *,
     cid: str,
@@ -462,7 +470,6 @@ def new_config(
     experiment_type: str = "a-b-test",
 ) -> dict[str, Any]:
     """A new config's fields (no timestamps), as version 1 carries them."""
-    rng = ctx_or_rng.rng if isinstance(ctx_or_rng, _Context) else ctx_or_rng
     config: dict[str, Any] = {
         "id": cid,
         "projectId": project_id,
@@ -781,7 +788,7 @@ def _generate(
             else ""
         )
         config = new_config(
-            ctx,
+            rng,
             kind,
             cid=ctx.new_id(),
             project_id=pid,
