@@ -1,0 +1,62 @@
+"""The notebooks are committed as sources: no key, starting from connect(), outputs cleared
+except the expected outputs of `# NBVAL_CHECK_OUTPUT` cells (what nbval compares against)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+KEY_LIKE = re.compile(r"ampex_[A-Za-z0-9]{6,}|Bearer\s+[A-Za-z0-9_\-]{12,}|api_key\s*=\s*['\"]")
+CHECK = "# NBVAL_CHECK_OUTPUT"
+
+
+def _code_cells(path: Path) -> list[dict]:
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def test_the_three_notebooks_exist():
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_explore.ipynb",
+        "02_flag_hygiene.ipynb",
+        "03_rollout_tweaking.ipynb",
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_only_checked_cells_keep_an_output(path: Path):
+    dirty = [
+        i
+        for i, c in enumerate(_code_cells(path))
+        if CHECK not in "".join(c["source"]) and (c.get("outputs") or c.get("execution_count"))
+    ]
+    assert dirty == [], (
+        f"{path.name}: code cells {dirty} carry outputs; run scripts/clear_notebooks.py"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_checked_cells_store_text_expectations(path: Path):
+    for cell in _code_cells(path):
+        if CHECK not in "".join(cell["source"]):
+            continue
+        assert cell["outputs"], "a checked cell needs its expected output stored"
+        for out in cell["outputs"]:
+            assert set(out.get("data", {})) <= {"text/plain"}, "expected outputs are text only"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_key_and_starts_with_connect(path: Path):
+    assert not KEY_LIKE.search(path.read_text())
+    code = ["".join(c["source"]) for c in _code_cells(path)]
+    first_connect = next(i for i, src in enumerate(code) if "expkit.connect()" in src)
+    assert "client = expkit.connect()" in code[first_connect]
+    assert first_connect <= 1, "only a parameters cell may come before the connection"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS[:2], ids=lambda p: p.name)
+def test_deterministic_numbers_are_checked(path: Path):
+    assert any(CHECK in "".join(c["source"]) for c in _code_cells(path))
