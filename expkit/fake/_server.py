@@ -165,7 +165,9 @@ class FakeServer:
     """A fake Amplitude Experiment org served over HTTP on 127.0.0.1 (a free port by default).
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. ``api_key`` is
-    generated per server unless given; only that key is accepted (401 otherwise).
+    generated per server unless given; only that key is accepted (401 otherwise). With
+    ``warm=True`` (the default) :meth:`start` encodes the version history in a background
+    thread, so the first walk of ``/api/1/versions`` costs what later ones do.
     """
 
     def __init__(
@@ -175,8 +177,10 @@ class FakeServer:
         api_key: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        warm: bool = True,
     ) -> None:
         self._state = state if state is not None else State()
+        self._warm = warm
         self._api_key = api_key or f"fake-{secrets.token_hex(16)}"
         self._router = Router(self._state, api_key=self._api_key)
         self._host = host
@@ -232,6 +236,15 @@ class FakeServer:
             daemon=True,
         )
         self._thread.start()
+        if self._warm:
+            # encode the version history in the background, newest first (the order clients
+            # page through it), so the first walk of /api/1/versions is not paying for it
+            threading.Thread(
+                target=self._state.warm,
+                kwargs={"should_stop": lambda: self._httpd is not httpd},
+                name=f"expkit-fake-warm-{httpd.server_address[1]}",
+                daemon=True,
+            ).start()
         return self
 
     def stop(self) -> None:

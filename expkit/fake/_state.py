@@ -18,7 +18,7 @@ import json
 import random
 import re
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -781,6 +781,22 @@ class State:
         if top <= bottom:
             return [], total
         return self._timeline[bottom:top][::-1], total
+
+    def warm(self, *, should_stop: Callable[[], bool] | None = None) -> int:
+        """Encodes every version's JSON now, newest first; returns how many were encoded.
+
+        Versions are immutable, so their encoding is cached on first use; warming moves that
+        cost out of the first walk of ``/api/1/versions``. Safe to run in a background thread
+        while requests are served (a race at worst encodes a version twice).
+        """
+        encoded = 0
+        for record in self._timeline[::-1]:
+            if should_stop is not None and should_stop():
+                break
+            if record._raw is None:
+                record.raw()
+                encoded += 1
+        return encoded
 
     def variants(self, kind: str, cid: Any) -> list[dict[str, Any]]:
         """The config's variants with their ``rolloutWeight``."""

@@ -79,6 +79,18 @@ def small_org() -> dict[str, Any]:
 
 
 @pytest.fixture
+def t0() -> datetime:
+    """The start of the fake clock in these tests."""
+    return T0
+
+
+@pytest.fixture
+def make_org():
+    """A factory of fresh copies of the small org."""
+    return small_org
+
+
+@pytest.fixture
 def org() -> dict[str, Any]:
     return small_org()
 

@@ -10,7 +10,6 @@ import time
 
 import requests
 
-from conftest import small_org
 from expkit.fake import FakeServer, State
 from expkit.fake._cli import serve_command
 
@@ -21,10 +20,10 @@ def _args(**kw) -> argparse.Namespace:
     return argparse.Namespace(**base)
 
 
-def test_serve_prints_url_key_and_example_then_serves(tmp_path, monkeypatch):
+def test_serve_prints_url_key_and_example_then_serves(tmp_path, monkeypatch, make_org):
     def from_fixtures(cls, directory, **options):
         assert str(directory) == str(tmp_path)
-        return cls(State.from_org(small_org()), **options)
+        return cls(State.from_org(make_org()), **options)
 
     monkeypatch.setattr(FakeServer, "from_fixtures", classmethod(from_fixtures))
     out = io.StringIO()

@@ -8,7 +8,6 @@ import pytest
 import requests
 
 import expkit
-from conftest import T0
 from expkit.errors import (
     AuthenticationError,
     BadRequestError,
@@ -134,11 +133,11 @@ def test_pagination_across_pages(server: FakeServer):
     assert len(capped["flags"]) == 8 and capped["nextCursor"] is None
 
 
-def test_global_versions_window_and_order(client: expkit.Client, server: FakeServer):
+def test_global_versions_window_and_order(client: expkit.Client, server: FakeServer, t0):
     for pct in (1, 2, 3, 4):
         client.flags.edit("11", rollout_percentage=pct)
-    start = T0 + timedelta(seconds=2)
-    end = T0 + timedelta(seconds=4)
+    start = t0 + timedelta(seconds=2)
+    end = t0 + timedelta(seconds=4)
     window = client.versions.list(start=start, end=end)
     assert [(v["flagConfig"]["id"], v["version"]) for v in window] == [("11", 4), ("11", 3)]
     every = client.versions.list()
@@ -251,11 +250,11 @@ def test_variant_edit_accepts_post_and_quoted_keys(server: FakeServer, client: e
     assert client.flags.variant("11", "a/b c")["description"] == "d"
 
 
-def test_date_header_is_the_fake_clock(server: FakeServer, client: expkit.Client):
+def test_date_header_is_the_fake_clock(server: FakeServer, client: expkit.Client, t0):
     client.flags.get("11")
-    assert client.server_time == T0
+    assert client.server_time == t0
     client.flags.edit("11", name="x")
-    assert client.server_time == T0 + timedelta(seconds=1)
+    assert client.server_time == t0 + timedelta(seconds=1)
 
 
 def test_legacy_paths(server: FakeServer):

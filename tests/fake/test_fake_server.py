@@ -7,7 +7,6 @@ import time
 
 import pytest
 import requests
-from conftest import small_org
 
 from expkit.errors import TransportError
 from expkit.fake import FakeServer, Faults, State
@@ -25,8 +24,8 @@ def _outcomes(server: FakeServer, n: int) -> list[object]:
     return out
 
 
-def test_faults_are_reproducible_from_the_seed():
-    with FakeServer(State.from_org(small_org())) as server:
+def test_faults_are_reproducible_from_the_seed(org):
+    with FakeServer(State.from_org(org)) as server:
         server.faults(error_rate=0.3, drop_rate=0.2, seed=3)
         first = _outcomes(server, 40)
         server.faults(error_rate=0.3, drop_rate=0.2, seed=3)
@@ -95,8 +94,8 @@ def test_request_log(server: FakeServer, client):
     assert server.request_log == [] and server.request_count == 0
 
 
-def test_lifecycle_and_key_handling():
-    server = FakeServer(State.from_org(small_org()))
+def test_lifecycle_and_key_handling(org):
+    server = FakeServer(State.from_org(org))
     with pytest.raises(RuntimeError, match="start"):
         _ = server.url
     assert server.api_key.startswith("fake-") and not server.api_key.startswith("ampex_")

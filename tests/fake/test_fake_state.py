@@ -6,7 +6,6 @@ import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import T0, small_org
 
 from expkit.fake import FakeClock, FakeError, IdGenerator, State
 
@@ -39,7 +38,7 @@ def test_ids_are_seeded_and_unique():
     assert c.next_id() != first[0]
 
 
-def test_from_org_keeps_order_and_synthesises_version_one(state: State, org):
+def test_from_org_keeps_order_and_synthesises_version_one(state: State, org, make_org):
     assert state.config_ids("flags") == ["11"]
     assert state.config_ids("flags", include_archived=True) == ["11", "12"]
     assert state.config_ids("flags", key="old-banner", include_archived=True) == ["12"]
@@ -49,10 +48,10 @@ def test_from_org_keeps_order_and_synthesises_version_one(state: State, org):
     assert versions[0]["createdAt"] == "2025-12-03T10:00:00.000Z"
     assert "createdAt" not in versions[0]["flagConfig"]
     assert state.users("flags", "11", "treatment") == ["u1", "u2", "u3"]
-    assert org == small_org(), "from_org must not mutate its input"
+    assert org == make_org(), "from_org must not mutate its input"
 
 
-def test_every_mutation_writes_one_version_and_moves_last_modified(state: State):
+def test_every_mutation_writes_one_version_and_moves_last_modified(state: State, t0):
     steps = [
         lambda: state.edit_config("flags", "11", {"rolloutPercentage": 75}),
         lambda: state.add_inclusions("flags", "11", "control", ["x"]),
@@ -76,7 +75,7 @@ def test_every_mutation_writes_one_version_and_moves_last_modified(state: State)
         assert latest["flagConfig"] == expected
     times = [v["createdAt"] for v in state.versions("flags", "11")]
     assert times == sorted(times, reverse=True) and len(set(times)) == len(times)
-    assert state.clock.now() == T0 + timedelta(seconds=len(steps))
+    assert state.clock.now() == t0 + timedelta(seconds=len(steps))
     assert state.get_config("flags", "11")["archived"] is True
 
 
@@ -208,13 +207,13 @@ def test_unknown_ids_are_404(state: State):
     _raises(404, None, state.remove_config_deployment, "flags", "11", "901")
 
 
-def test_timeline_start_inclusive_end_exclusive(state: State):
+def test_timeline_start_inclusive_end_exclusive(state: State, t0):
     for pct in (10, 20, 30):
         state.edit_config("flags", "11", {"rolloutPercentage": pct})
     every, total = state.timeline()
     assert total == 6 and [r.ts for r in every] == sorted((r.ts for r in every), reverse=True)
-    start = T0 + timedelta(seconds=1)
-    end = T0 + timedelta(seconds=3)
+    start = t0 + timedelta(seconds=1)
+    end = t0 + timedelta(seconds=3)
     window, total = state.timeline(start.isoformat(), end.isoformat())
     assert total == 2
     assert [r.created_at for r in window] == [
@@ -291,23 +290,32 @@ def test_holdouts(state: State):
     assert "parentDependencies" not in state.get_config("experiments", "21")
 
 
-def test_web_experiments_cannot_be_edited(org):
+def test_web_experiments_cannot_be_edited(org, t0):
     org["experiments"][0]["deliveryMethod"] = "web"
-    state = State.from_org(org, clock=FakeClock(T0))
+    state = State.from_org(org, clock=FakeClock(t0))
     _raises(405, None, state.edit_config, "experiments", "21", {"name": "x"})
 
 
-def test_to_org_round_trip_and_reset(state: State):
+def test_to_org_round_trip_and_reset(state: State, t0):
     state.edit_config("flags", "11", {"tags": ["a"]})
     org = state.to_org()
-    again = State.from_org(copy.deepcopy(org), clock=FakeClock(T0)).to_org()
+    again = State.from_org(copy.deepcopy(org), clock=FakeClock(t0)).to_org()
     assert again == org
     assert [v["version"] for v in org["versions"]["11"]] == [1, 2]
     state.reset()
     assert state.get_config("flags", "11")["tags"] == ["team:web"]
-    assert len(state.versions("flags", "11")) == 1 and state.clock.now() == T0
+    assert len(state.versions("flags", "11")) == 1 and state.clock.now() == t0
 
 
 def test_default_clock_starts_at_the_latest_org_time(org):
     state = State.from_org(org)
     assert state.clock.now() == datetime(2025, 12, 3, 10, tzinfo=UTC)
+
+
+def test_warm_encodes_each_version_once(state: State):
+    state.edit_config("flags", "11", {"rolloutPercentage": 5})
+    assert state.warm() == 4
+    assert state.warm() == 0
+    assert state.warm(should_stop=lambda: True) == 0
+    newest = state.version_records("flags", "11")[0]
+    assert newest.to_dict()["flagConfig"]["rolloutPercentage"] == 5
