@@ -129,10 +129,22 @@ def _rows(frame: pd.DataFrame, names: tuple[str, ...]) -> Iterator[dict[str, Any
         yield dict(zip(present, row, strict=True))
 
 
+def _config_cell(value: Any) -> Mapping[str, Any]:
+    """A ``config`` cell as a dict: dicts as they are, JSON text parsed (CSV round trips)."""
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, Mapping) else {}
+    return {}
+
+
 def _version_config(row: Mapping[str, Any]) -> dict[str, Any]:
     """The row's flagConfig; the frame's own columns fill in what the dict lacks."""
-    config = row.get("config")
-    config = dict(config) if isinstance(config, Mapping) else {}
+    config = dict(_config_cell(row.get("config")))
     if "enabled" not in config and _scalar(row.get("enabled")) is not None:
         config["enabled"] = bool(row["enabled"])
     if (
@@ -417,8 +429,7 @@ def changes(versions_frame: pd.DataFrame) -> pd.DataFrame:
     previous_id: Any = _MISSING
     previous: Mapping[str, Any] = {}
     for row in _rows(frame, (*meta_names, "config")):
-        config = row.get("config")
-        config = config if isinstance(config, Mapping) else {}
+        config = _config_cell(row.get("config"))
         meta = [_scalar(row.get(name)) for name in meta_names]
         if row["config_id"] != previous_id:
             first = "(created)" if meta[3] == 1 else "(earliest in frame)"

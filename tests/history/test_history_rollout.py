@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from history_builders import concat, config, versions_frame
@@ -152,6 +154,15 @@ def test_frame_columns_fill_in_what_the_config_dict_lacks():
     frame["rollout_weights"] = [{"a": 1, "b": 1}]
     history = expkit.rollout_history(frame)
     assert history["effective_pct"].tolist() == [15.0, 15.0]
+
+
+def test_config_cells_as_json_text_are_read():
+    frame = versions_frame([config(percentage=30, weights={"control": 1, "treatment": 2})])
+    frame["config"] = [json.dumps(frame["config"].iloc[0])]
+    frame["rollout_weights"] = [None]
+    history = expkit.rollout_history(frame)
+    assert history["effective_pct"].tolist() == [10.0, 20.0]
+    assert expkit.changes(frame)["path"].tolist() == ["(created)"]
 
 
 def test_version_without_variants_keeps_a_row():
