@@ -355,7 +355,7 @@ class _ConfigEntry:
     id: str
     row: Mapping[str, Any]  # the configs frame row, NA as None
     state: Mapping[str, Any]  # the current config in wire form (camelCase), rebuilt from frames
-    history: tuple[tuple[pd.Timestamp, Mapping[str, Any], Any], ...]  # (time, flagConfig, by)
+    history: tuple[tuple[int, Mapping[str, Any], Any], ...]  # (ns since epoch, flagConfig, by)
 
     @property
     def archived(self) -> bool:
@@ -432,7 +432,7 @@ class Context:
                 break
             start = created_at
         if start is not None:
-            return start
+            return _stamp(start)
         return _timestamp(entry.row.get("last_modified_at") or entry.row.get("created_at"))
 
     def age(self, since: pd.Timestamp | None) -> pd.Timedelta | None:
@@ -488,8 +488,18 @@ def _entries(snapshot: Any) -> dict[str, _ConfigEntry]:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts with missing values as None (never pd.NA, whose truth value raises)."""
-    rows = frame.astype(object).to_dict("records")
-    return [{k: (None if _missing(v) else v) for k, v in row.items()} for row in rows]
+    columns = [_column_values(frame[col]) for col in frame.columns]
+    names = list(frame.columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    """A column as a list of plain values, None where missing (one vectorised pass)."""
+    values = column.astype(object)
+    if column.dtype == object:
+        # list and dict cells: notna() is per cell and correct for them
+        return [None if _missing(v) else v for v in values.tolist()]
+    return values.where(column.notna(), None).tolist()
 
 
 def _missing(value: Any) -> bool:
@@ -509,26 +519,27 @@ def _group_records(frame: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]
 
 def _histories(
     versions: pd.DataFrame | None,
-) -> dict[str, tuple[tuple[pd.Timestamp, Mapping[str, Any], Any], ...]]:
+) -> dict[str, tuple[tuple[int, Mapping[str, Any], Any], ...]]:
+    """Per config, its versions oldest first as (created_at in ns since the epoch, config, by)."""
     if versions is None or versions.empty:
         return {}
-    ordered = versions.sort_values(["config_id", "version"], kind="stable")
-    out: dict[str, list[tuple[pd.Timestamp, Mapping[str, Any], Any]]] = {}
+    ordered = versions[versions["config_id"].notna() & versions["created_at"].notna()]
+    ordered = ordered.sort_values(["config_id", "version"], kind="stable")
+    out: dict[str, list[tuple[int, Mapping[str, Any], Any]]] = {}
     ids = ordered["config_id"].astype(object).tolist()
-    times = ordered["created_at"].tolist()
+    # integer nanoseconds: building 10⁵ Timestamp objects would cost more than every rule
+    times = ordered["created_at"].dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").tolist()
     configs = ordered["config"].tolist()
-    authors = ordered["created_by"].astype(object).tolist()
+    authors = _column_values(ordered["created_by"])
     for cid, created_at, flag_config, author in zip(ids, times, configs, authors, strict=True):
-        if _missing(cid) or _missing(created_at):
-            continue
         out.setdefault(cid, []).append(
-            (
-                created_at,
-                flag_config if isinstance(flag_config, Mapping) else {},
-                None if _missing(author) else author,
-            )
+            (created_at, flag_config if isinstance(flag_config, Mapping) else {}, author)
         )
     return {cid: tuple(items) for cid, items in out.items()}
+
+
+def _stamp(ns: int) -> pd.Timestamp:
+    return pd.Timestamp(ns, unit="ns", tz="UTC")
 
 
 def _wire_state(
@@ -1191,7 +1202,8 @@ def recent_change(ctx: Context) -> Iterator[Finding]:
     """
     start = ctx.now - pd.Timedelta(days=ctx.config.recent_days)
     for entry in ctx.configs(archived=True):
-        recent = [(t, by) for t, _, by in entry.history if start <= t <= ctx.now]
+        lo, hi = start.value, ctx.now.value
+        recent = [(_stamp(t), by) for t, _, by in entry.history if lo <= t <= hi]
         if not recent and not entry.history:
             modified = _timestamp(entry.row.get("last_modified_at"))
             if modified is not None and start <= modified <= ctx.now:
