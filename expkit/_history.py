@@ -420,7 +420,7 @@ def changes(versions_frame: pd.DataFrame) -> pd.DataFrame:
     created_by`` in front of ``path, old, new, change``. Version 1 of a config is one row
     ``path="(created)"``, ``change="added"``; when the frame starts later (``since=``), its
     first version there is one row ``path="(earliest in frame)"``. Versions that changed
-    nothing in the flagConfig give no rows.
+    nothing in the flagConfig give no rows. Rows are in time order, oldest first.
     """
     _check_frame(versions_frame, (*_VERSION_COLUMNS, "config"), name="versions_frame")
     columns: dict[str, list[Any]] = {name: [] for name in CHANGES_SCHEMA}
@@ -442,4 +442,6 @@ def changes(versions_frame: pd.DataFrame) -> pd.DataFrame:
             for name in DIFF_SCHEMA:
                 columns[name].append(diff[name][i])
         previous_id, previous = row["config_id"], config
-    return _frame(columns, CHANGES_SCHEMA)
+    log = _frame(columns, CHANGES_SCHEMA)
+    # read as a log: oldest first across configs (a version's own rows keep their order)
+    return log.sort_values(["created_at", "config_id", "version"], kind="stable", ignore_index=True)

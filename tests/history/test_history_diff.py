@@ -212,7 +212,11 @@ def test_changes_lists_every_consecutive_diff_with_who_and_when():
         authors=["ana@example.com", "bo@example.com"],
     )
     two = versions_frame(
-        [config(variants=["on"])], config_id="7", key="dark-mode", kind="experiment"
+        [config(variants=["on"]), config(variants=["on"], percentage=5)],
+        config_id="7",
+        key="dark-mode",
+        kind="experiment",
+        start="2026-01-10T00:00:00Z",
     )
     log = expkit.changes(concat(two, one))
     assert list(log.columns) == list(CHANGES_SCHEMA)
@@ -228,15 +232,18 @@ def test_changes_lists_every_consecutive_diff_with_who_and_when():
             strict=True,
         )
     ]
+    # oldest first across configs: Jan 1, Jan 8, Jan 10, Jan 17, Jan 22
     assert got == [
         ("101", 1, "ana@example.com", "(created)", "added"),
         ("101", 2, "bo@example.com", "rollout_percentage", "changed"),
-        ("101", 4, "bo@example.com", "enabled", "changed"),
         ("7", 1, "ana@example.com", "(created)", "added"),
+        ("7", 2, "ana@example.com", "rollout_percentage", "changed"),
+        ("101", 4, "bo@example.com", "enabled", "changed"),
     ]
     assert log.loc[1, "old"] == "10" and log.loc[1, "new"] == "50"
-    assert log.loc[2, "created_at"] == pd.Timestamp("2026-01-22T00:00:00Z")
-    assert log.loc[3, "kind"] == "experiment"
+    assert log.loc[4, "created_at"] == pd.Timestamp("2026-01-22T00:00:00Z")
+    assert log.loc[2, "kind"] == "experiment"
+    assert log["created_at"].is_monotonic_increasing
 
 
 def test_changes_of_a_frame_starting_after_version_1_says_so():
