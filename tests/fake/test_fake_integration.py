@@ -58,3 +58,12 @@ def test_from_fixtures_serves_the_recording_at_its_clock(tmp_path):
         recorded_at = datetime.fromisoformat(manifest["recorded_at"].replace("Z", "+00:00"))
         assert server.state.clock.now() == recorded_at
         assert client.server_time == recorded_at
+
+
+def test_every_public_name_of_expkit_fake_resolves():
+    import expkit.fake
+
+    assert expkit.fake.__all__ == sorted(expkit.fake.__all__)
+    for name in expkit.fake.__all__:
+        assert getattr(expkit.fake, name) is not None, name
+    assert callable(expkit.fake.load_fixtures) and callable(expkit.fake.synthetic_org)
