@@ -147,6 +147,14 @@ def test_hash_emails_hashes_every_email_and_nothing_else(demo_recording, hashed_
     assert manifest["scrubbed"]["emails"].startswith("sha256:")
 
 
+def test_hashing_a_hashed_recording_changes_nothing(hashed_recording, tmp_path):
+    again = tmp_path / "again"
+    with FakeServer.from_fixtures(hashed_recording) as server:
+        client = server.client(rate_limit=None)
+        record(client, again, progress=False, source="test", hash_emails=True)
+    assert _tree(again) == _tree(hashed_recording)
+
+
 def test_hash_email_is_stable_and_case_insensitive():
     value = hash_email("Jane.Doe@Example.com")
     assert value == hash_email("jane.doe@example.com")
