@@ -263,10 +263,6 @@ def _json(value: Any) -> str:
     )
 
 
-def _snake(name: str) -> str:
-    return camel_to_snake(name)
-
-
 def _identity(items: list[Any], field: str) -> list[str] | None:
     """Labels for list items by ``field`` (duplicates get #2, #3…), or None if not all have it."""
     labels: list[str] = []
@@ -286,10 +282,7 @@ def _is_scalar_list(value: Any) -> bool:
 
 def _same_scalar_list(old: list[Any], new: list[Any]) -> bool:
     """Lists of scalars (condition values, tags, deployments) are sets: order is no change."""
-    try:
-        return sorted(old, key=_json) == sorted(new, key=_json)
-    except TypeError:
-        return old == new
+    return sorted(map(_json, old)) == sorted(map(_json, new))
 
 
 def _walk(old: Any, new: Any, path: str, field: str) -> Iterator[tuple[str, Any, Any, str]]:
@@ -318,7 +311,7 @@ def _walk(old: Any, new: Any, path: str, field: str) -> Iterator[tuple[str, Any,
             old_value, new_value = old.get(key, missing), new.get(key, missing)
             if type(old_value) is type(new_value) and old_value == new_value:
                 continue
-            name = str(key) if keep else _snake(str(key))
+            name = str(key) if keep else camel_to_snake(str(key))
             child = f"{path}.{name}" if path else name
             yield from _walk(old_value, new_value, child, name)
         return
