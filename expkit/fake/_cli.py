@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from expkit.errors import ExpkitError
 from expkit.fake._server import FakeServer
 
 __all__ = ["serve_command"]
@@ -50,7 +51,11 @@ def serve_command(
     if not fixtures.is_dir():
         print(f"expkit serve: no fixtures directory at {fixtures}", file=sys.stderr)
         return 2
-    server = FakeServer.from_fixtures(fixtures, host=host, port=port)
+    try:
+        server = FakeServer.from_fixtures(fixtures, host=host, port=port)
+    except ExpkitError as exc:
+        print(f"expkit serve: {exc}", file=sys.stderr)
+        return 2
     try:
         server.start()
     except OSError as exc:

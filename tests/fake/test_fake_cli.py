@@ -92,3 +92,6 @@ def test_serve_refuses_non_loopback_and_missing_dirs(tmp_path, capsys):
     assert "loopback" in capsys.readouterr().err
     assert serve_command(_args(fixtures=str(tmp_path / "nope"))) == 2
     assert "no fixtures directory" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert serve_command(_args(fixtures=str(tmp_path / "empty"))) == 2
+    assert "no recorded API responses" in capsys.readouterr().err
