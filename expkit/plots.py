@@ -453,7 +453,7 @@ def rollout_history(
             one, title_key=title_key, kind=kind, annotate=annotate, until=until, **kwargs
         )
     ax = ax or plt.gca()
-    title = f"Rollout of {kind} {title_key}: everyone else".replace("  ", " ")
+    title = f"Rollout of {kind} {title_key} to everyone else".replace("  ", " ")
     if one.empty:
         return _empty(ax, "No versions to plot", title=title)
     variants = _variant_order(one)
@@ -462,7 +462,7 @@ def rollout_history(
     end = _end(steps, until)
     _draw_population(ax, steps, colors, end=end, annotate=annotate, **kwargs)
     ax.set_title(title, loc="left", pad=10)
-    ax.set_ylabel("Users served (% of everyone else)")
+    ax.set_ylabel("Users served (%)")
     handles = _legend_handles(variants, colors, disabled=bool(_disabled_spans(steps, end)))
     ax.legend(
         handles=handles,
