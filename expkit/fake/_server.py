@@ -291,16 +291,18 @@ class FakeServer:
         return self._state
 
     def client(self, **client_options: Any) -> Client:
-        """An ``expkit.Client`` pointed at this server, with its key."""
+        """An ``expkit.Client`` pointed at this server, with its key unless ``api_key=`` says."""
         from expkit._client import Client
 
-        return Client(api_key=self._api_key, base_url=self.url, **client_options)
+        client_options.setdefault("api_key", self._api_key)
+        return Client(base_url=self.url, **client_options)
 
     def legacy_client(self, **client_options: Any) -> LegacyClient:
         """An ``expkit.LegacyClient`` pointed at this server (the beta paths, no prefix)."""
         from expkit._legacy import LegacyClient
 
-        return LegacyClient(api_key=self._api_key, base_url=self.url, **client_options)
+        client_options.setdefault("api_key", self._api_key)
+        return LegacyClient(base_url=self.url, **client_options)
 
     def faults(
         self,

@@ -134,3 +134,13 @@ def test_api_key_option(org):
         )
         assert reply.status_code == 200
         assert server.client().flags.get("11")["key"] == "checkout-v2"
+
+
+def test_a_client_with_a_wrong_key_gets_an_authentication_error(server: FakeServer):
+    from expkit.errors import AuthenticationError
+
+    with pytest.raises(AuthenticationError, match="AMPLITUDE_MANAGEMENT_API_KEY"):
+        server.client(api_key="wrong-key").flags.list()
+    with pytest.raises(AuthenticationError):
+        server.legacy_client(api_key="wrong-key").list_flags()
+    assert server.client().flags.list() is not None
