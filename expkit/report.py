@@ -522,6 +522,16 @@ def report_command(args: argparse.Namespace) -> int:
         return 2
 
 
+def _source_label(fixtures: str | os.PathLike[str] | None) -> str:
+    """What the report's title calls an offline org: the demo org, or a fixtures directory."""
+    from expkit._paths import default_fixtures, demo_fixtures
+
+    source = Path(fixtures) if fixtures is not None else default_fixtures()
+    if source.resolve() == demo_fixtures().resolve():
+        return "demo org (synthetic, offline)"
+    return f"fixtures {source.name} (offline)"
+
+
 def _report(args: argparse.Namespace) -> int:
     import expkit
 
@@ -539,22 +549,14 @@ def _report(args: argparse.Namespace) -> int:
     if getattr(args, "region", None):
         options["region"] = args.region
     client = expkit.connect(getattr(args, "fixtures", None), **options)
-    demo = getattr(client, "_fake_server", None) is not None
+    offline = getattr(client, "_fake_server", None) is not None
     progress = bool(getattr(args, "progress", True))
     snap = expkit.snapshot(client, progress=progress)
     if getattr(args, "save_snapshot", None):
         saved = snap.save(args.save_snapshot)
         print(f"expkit: snapshot saved to {saved}")
     findings = hygiene.check(snap, config=cfg)
-    fixtures = getattr(args, "fixtures", None)
-    if demo:
-        org = (
-            "demo org (synthetic, offline)"
-            if fixtures is None
-            else f"fixtures {Path(fixtures).name}"
-        )
-    else:
-        org = client.base_url
+    org = _source_label(getattr(args, "fixtures", None)) if offline else client.base_url
     out, comparison = _write(findings, snap, args.out, previous, cfg, org=org, with_plots=True)
     counts = _counts(findings)
     print(

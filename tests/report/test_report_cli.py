@@ -35,6 +35,7 @@ def test_every_rule_fires_on_the_demo_org(demo_run) -> None:
         assert f'id="rule-{rule_id}"' in html
     # the demo description with a script tag is shown escaped, never as markup
     assert "<script>alert(1)</script>" not in html
+    assert "<h1>demo org (synthetic, offline)</h1>" in html
 
 
 def test_demo_findings_are_exact_where_the_demo_says_so(demo_run) -> None:

@@ -201,3 +201,15 @@ def test_disabled_rules_are_marked_not_checked(tmp_path: Path) -> None:
     row = re.search(r"<code>undocumented</code>.*?</tr>", html, flags=re.S)
     assert row and "not checked" in row.group(0)
     assert "<img" not in html
+
+
+def test_snapshot_without_inclusions_says_what_was_not_checked(tmp_path: Path) -> None:
+    snap = messy_org().snapshot()
+    snap.with_inclusions = False
+    snap.inclusions = snap.inclusions.iloc[0:0]
+    out = report.write(hygiene.check(snap), snap, tmp_path, plots=False)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for rule_id in ("inclusion-overload", "pii-inclusion"):
+        row = re.search(rf"<code>{rule_id}</code>.*?</tr>", html, flags=re.S)
+        assert row and "not checked" in row.group(0)
+    assert "Inclusions were not fetched" in html
