@@ -253,15 +253,23 @@ def _absent_spans(steps: _Steps, end: float) -> list[tuple[float, float]]:
     return _runs(steps.times, [not p for p in steps.present], end)
 
 
-def _interesting(steps: _Steps) -> list[int]:
-    """Version positions ordered for annotation: rollout moves first, newest first."""
-    moved, other = [], []
+def _moved(steps: _Steps) -> list[bool]:
+    """Per version: did it change what anyone in this population gets (or the enabled flag)?"""
+    out: list[bool] = []
     previous = None
     for i in range(len(steps.times)):
         row = (tuple(steps.values.iloc[i].round(6).fillna(-1)), steps.enabled[i])
-        (moved if row != previous else other).append(i)
+        out.append(row != previous)
         previous = row
-    return moved[::-1] + other[::-1]
+    return out
+
+
+def _interesting(steps: _Steps) -> list[int]:
+    """Version positions ordered for annotation: rollout moves first, newest first."""
+    moved = _moved(steps)
+    first = [i for i, m in enumerate(moved) if m]
+    rest = [i for i, m in enumerate(moved) if not m]
+    return first[::-1] + rest[::-1]
 
 
 def _place(
@@ -379,15 +387,18 @@ def _draw_population(
             gid="disabled",
             label="_disabled",
         )
-    ax.plot(
+    # filled: the version moved the rollout; hollow: it changed something else
+    ax.scatter(
         steps.times,
         [1.0] * len(steps.times),
         transform=ax.get_xaxis_transform(),
-        linestyle="",
         marker="v",
-        markersize=5,
-        color="0.25",
+        s=26,
+        facecolors=["0.25" if m else "white" for m in _moved(steps)],
+        edgecolors="0.25",
+        linewidths=0.8,
         clip_on=False,
+        zorder=3,
         gid="versions",
         label="_versions",
     )

@@ -83,7 +83,8 @@ def render(snap: expkit.Snapshot, out: Path, *, dpi: int = 100) -> dict[str, int
 
     segment_id = _pick(table, want_segments=True)
     fig = plots.rollout_history(history, config=segment_id, by_segment=True, until=snap.taken_at)
-    sizes["rollout_by_segment"] = _save(fig, out / "rollout_by_segment.png", dpi)
+    # the multi-panel figure is the biggest: a little less resolution keeps it under 80 kB
+    sizes["rollout_by_segment"] = _save(fig, out / "rollout_by_segment.png", round(dpi * 0.9))
 
     fig, ax = plt.subplots(figsize=(9, 3.4), layout="constrained")
     plots.change_activity(versions, ax=ax)

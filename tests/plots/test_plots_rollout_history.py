@@ -102,14 +102,22 @@ def test_version_markers_and_who_changed_annotations():
     )
     _, ax = plt.subplots(figsize=(10, 4))
     plots.rollout_history(history, ax=ax)
-    (markers,) = [line for line in ax.lines if line.get_gid() == "versions"]
-    assert len(markers.get_xdata()) == 3
+    (markers,) = [c for c in ax.collections if c.get_gid() == "versions"]
+    assert len(markers.get_offsets()) == 3
     labels = [t.get_text() for t in ax.texts if t.get_gid() == "who-changed"]
     assert sorted(labels) == ["v1 ana", "v2 bo", "v3 ana"]
     plt.close("all")
     _, ax = plt.subplots()
     plots.rollout_history(history, ax=ax, annotate=False)
     assert [t for t in ax.texts if t.get_gid() == "who-changed"] == []
+
+
+def test_version_markers_are_hollow_when_the_rollout_did_not_move():
+    history = _history([config(percentage=10), config(percentage=10), config(percentage=30)])
+    ax = plots.rollout_history(history)
+    (markers,) = [c for c in ax.collections if c.get_gid() == "versions"]
+    filled = [tuple(face[:3]) != (1.0, 1.0, 1.0) for face in markers.get_facecolors()]
+    assert filled == [True, False, True]
 
 
 def test_annotations_that_would_overlap_are_left_out():
