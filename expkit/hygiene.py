@@ -983,8 +983,8 @@ def dangling_dependency(ctx: Context) -> Iterator[Finding]:
         yield Finding(
             entry.id,
             "; ".join(problems),
-            "Remove the dependency, or restore the parent: while it is dangling the config is "
-            "served to nobody who needs the parent.",
+            "Remove the dependency, or restore the parent: while it dangles, users who must "
+            "pass through the parent get no variant.",
             min(starts) if starts else None,
         )
 
