@@ -608,6 +608,11 @@ def _timestamp(value: Any) -> pd.Timestamp | None:
 # Everything is defensive: versions from years ago may lack fields or hold odd types.
 
 
+def _items(value: Any) -> list[Any]:
+    """A list field as a list; anything else (None, a number, a dict) as empty."""
+    return value if isinstance(value, list) else []
+
+
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
@@ -617,7 +622,7 @@ def _number(value: Any) -> float:
 def _variant_keys(cfg: Mapping[str, Any]) -> list[str]:
     return [
         v["key"]
-        for v in cfg.get("variants") or ()
+        for v in _items(cfg.get("variants"))
         if isinstance(v, Mapping) and isinstance(v.get("key"), str)
     ]
 
@@ -626,7 +631,7 @@ def _weights(cfg: Mapping[str, Any]) -> dict[str, float]:
     """Everyone-else weights: ``rolloutWeights``, else each variant's own ``rolloutWeight``."""
     raw = cfg.get("rolloutWeights")
     weights = {str(k): _number(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
-    for v in cfg.get("variants") or ():
+    for v in _items(cfg.get("variants")):
         if (
             isinstance(v, Mapping)
             and isinstance(v.get("key"), str)
@@ -638,7 +643,7 @@ def _weights(cfg: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _segments(cfg: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [s for s in cfg.get("targetSegments") or () if isinstance(s, Mapping)]
+    return [s for s in _items(cfg.get("targetSegments")) if isinstance(s, Mapping)]
 
 
 def _segment_allocates(cfg: Mapping[str, Any], seg: Mapping[str, Any]) -> bool:
@@ -785,12 +790,12 @@ def no_deployment(ctx: Context) -> Iterator[Finding]:
         return [str(d) for d in ids if str(d) not in deleted and (known is None or str(d) in known)]
 
     def holds(cfg: Mapping[str, Any]) -> bool:
-        return bool(cfg.get("enabled")) and not live(cfg.get("deployments") or ())
+        return cfg.get("enabled") is True and not live(_items(cfg.get("deployments")))
 
     for entry in ctx.configs():
         if not holds(entry.state):
             continue
-        listed = [str(d) for d in entry.state.get("deployments") or ()]
+        listed = [str(d) for d in _items(entry.state.get("deployments"))]
         detail = (
             f"enabled, but its deployments ({', '.join(listed)}) are deleted or unknown"
             if listed
@@ -807,7 +812,7 @@ def no_deployment(ctx: Context) -> Iterator[Finding]:
 def _empty_conditions(cfg: Mapping[str, Any]) -> list[str]:
     found = []
     for s_index, seg in enumerate(_segments(cfg)):
-        for c_index, cond in enumerate(seg.get("conditions") or ()):
+        for c_index, cond in enumerate(_items(seg.get("conditions"))):
             if isinstance(cond, Mapping) and not cond.get("values"):
                 what = " ".join(str(p) for p in (cond.get("prop"), cond.get("op")) if p)
                 found.append(
@@ -1001,11 +1006,11 @@ def _parent_problem(
         name = f"{parent.kind} {parent.label!r} ({pid})"
         if parent.archived:
             return f"parent {name} is archived", ctx.run_start(
-                parent, lambda c: bool(c.get("archived"))
+                parent, lambda c: c.get("archived") is True
             )
-        if not parent.state.get("enabled"):
+        if parent.state.get("enabled") is False:
             return f"parent {name} is disabled", ctx.run_start(
-                parent, lambda c: not c.get("enabled")
+                parent, lambda c: c.get("enabled") is False
             )
         missing = [k for k in wanted if k not in _variant_keys(parent.state)]
         if missing:
@@ -1141,7 +1146,7 @@ def long_running_experiment(ctx: Context) -> Iterator[Finding]:
         running = state == "running" if state else bool(row.get("enabled")) and start is not None
         if not running:
             continue
-        since = start or ctx.run_start(entry, lambda c: bool(c.get("enabled")))
+        since = start or ctx.run_start(entry, lambda c: c.get("enabled") is True)
         age = ctx.age(since)
         if age is None or age < threshold:
             continue
@@ -1160,7 +1165,9 @@ def _documentation_gaps(cfg: Mapping[str, Any]) -> list[str]:
     if not isinstance(description, str) or not description.strip():
         gaps.append("no description")
     # expkit's own tags (expkit:permanent) say nothing about what the config is for
-    tags = [t for t in cfg.get("tags") or () if isinstance(t, str) and not t.startswith("expkit:")]
+    tags = [
+        t for t in _items(cfg.get("tags")) if isinstance(t, str) and not t.startswith("expkit:")
+    ]
     if not tags:
         gaps.append("no tags")
     return gaps
