@@ -1205,13 +1205,19 @@ def recent_change(ctx: Context) -> Iterator[Finding]:
     """Fires for any config, archived ones included (archiving is a change), with at least one
     version created in the ``recent_days`` days up to ``now`` (a version exactly
     ``recent_days`` days old counts); without versions, when ``last_modified_at`` falls in
-    that window. ``since`` is the first change in the window.
+    that window. ``since`` is the first change in the window; the detail names who changed
+    it and the net change over the window (field, old → new).
     """
     start = ctx.now - pd.Timedelta(days=ctx.config.recent_days)
+    lo, hi = start.value, ctx.now.value
     for entry in ctx.configs(archived=True):
-        lo, hi = start.value, ctx.now.value
-        recent = [(_stamp(t), by) for t, _, by in entry.history if lo <= t <= hi]
-        if not recent and not entry.history:
+        positions = [i for i, (t, _, _) in enumerate(entry.history) if lo <= t <= hi]
+        recent = [(_stamp(entry.history[i][0]), entry.history[i][2]) for i in positions]
+        what = ""
+        if positions:
+            before = entry.history[positions[0] - 1][1] if positions[0] > 0 else None
+            what = _what_changed(before, entry.history[positions[-1]][1])
+        elif not entry.history:
             modified = _timestamp(entry.row.get("last_modified_at"))
             if modified is not None and start <= modified <= ctx.now:
                 recent = [(modified, entry.row.get("last_modified_by"))]
@@ -1222,10 +1228,40 @@ def recent_change(ctx: Context) -> Iterator[Finding]:
         yield Finding(
             entry.id,
             f"{_plural(len(recent), 'change')} in the last "
-            f"{_plural(ctx.config.recent_days, 'day')}{who}",
+            f"{_plural(ctx.config.recent_days, 'day')}{who}{what}",
             "Check the change was intended (see the rollout history).",
             recent[0][0],
         )
+
+
+_MAX_CHANGED_FIELDS = 3
+_MAX_VALUE_CHARS = 24
+
+
+def _what_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> str:
+    """``": rollout_percentage 10 → 50, +variants[b]"``: the window's net change, briefly."""
+    from expkit._history import diff_versions
+
+    if before is None:
+        return ": created"
+    diff = diff_versions(before, after)
+    if diff.empty:
+        return ""
+    parts = []
+    for path, old, new, change in zip(
+        diff["path"], diff["old"], diff["new"], diff["change"], strict=True
+    ):
+        if change == "added":
+            parts.append(f"+{path}")
+        elif change == "removed":
+            parts.append(f"-{path}")
+        elif max(len(str(old)), len(str(new))) <= _MAX_VALUE_CHARS:
+            parts.append(f"{path} {old} → {new}")
+        else:
+            parts.append(f"{path} changed")
+    more = len(parts) - _MAX_CHANGED_FIELDS
+    text = ", ".join(parts[:_MAX_CHANGED_FIELDS]) + (f" (+{more} more)" if more > 0 else "")
+    return f": {text}"
 
 
 RULES: MappingProxyType[str, Rule] = MappingProxyType(_RULES)

@@ -430,3 +430,19 @@ def test_recent_change_counts_changes_and_authors(org: Org) -> None:
     )
     assert found.loc[0, "since"] == NOW - pd.Timedelta(days=6)
     assert keys(org, "recent-change", recent_days=2) == ["busy"]
+
+
+def test_recent_change_says_what_changed_over_the_window(org: Org) -> None:
+    org.flag("moved", rolloutPercentage=50, history=[(100, {"rolloutPercentage": 10}), (3, {})])
+    org.flag("new", history=[(2, {})])
+    org.flag(
+        "renamed-variant",
+        variants=[{"key": "b"}],
+        rolloutWeights={"b": 1},
+        history=[(90, {"variants": [{"key": "a"}], "rolloutWeights": {"a": 1}}), (1, {})],
+    )
+    found = findings(org, "recent-change").set_index("key")["detail"]
+    assert found["moved"].endswith(": rollout_percentage 10 → 50")
+    assert found["new"].endswith(": created")
+    assert "+variants[b]" in found["renamed-variant"]
+    assert "-variants[a]" in found["renamed-variant"]
