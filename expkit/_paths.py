@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+# shipped inside the package so every install has it; data/fixtures/demo in the repository
+# is a link to it
+_PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
 
 def demo_fixtures() -> Path:
     """The directory of the bundled demo org's recorded fixtures."""
-    return _REPO_ROOT / "data" / "fixtures" / "demo"
+    return _PACKAGE_DATA / "fixtures" / "demo"
 
 
 def default_fixtures() -> Path:
