@@ -809,6 +809,29 @@ def no_deployment(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def _per_config_problems(
+    ctx: Context,
+    problems: Callable[[Mapping[str, Any]], list[str]],
+    advice: str,
+    *,
+    detail: Callable[[list[str]], str] = "; ".join,
+) -> Iterator[Finding]:
+    """One finding per non-archived config for which ``problems`` lists anything (``detail``
+    turns the list into the finding's text); ``since``: when the run of versions with
+    problems began.
+    """
+    for entry in ctx.configs():
+        found = problems(entry.state)
+        if not found:
+            continue
+        yield Finding(
+            entry.id,
+            detail(found),
+            advice,
+            ctx.run_start(entry, lambda cfg: bool(problems(cfg))),
+        )
+
+
 def _empty_conditions(cfg: Mapping[str, Any]) -> list[str]:
     found = []
     for s_index, seg in enumerate(_segments(cfg)):
@@ -831,20 +854,12 @@ def empty_condition(ctx: Context) -> Iterator[Finding]:
     """Fires for a non-archived config with at least one segment condition whose ``values``
     list is empty (one finding per config, naming each such condition).
     """
-
-    def holds(cfg: Mapping[str, Any]) -> bool:
-        return bool(_empty_conditions(cfg))
-
-    for entry in ctx.configs():
-        found = _empty_conditions(entry.state)
-        if not found:
-            continue
-        yield Finding(
-            entry.id,
-            f"{'; '.join(found)}: no values",
-            "Give the condition its values, or remove it.",
-            ctx.run_start(entry, holds),
-        )
+    return _per_config_problems(
+        ctx,
+        _empty_conditions,
+        "Give the condition its values, or remove it.",
+        detail=lambda found: f"{'; '.join(found)}: no values",
+    )
 
 
 def _zero_segments(cfg: Mapping[str, Any]) -> list[str]:
@@ -867,21 +882,12 @@ def zero_percent_segment(ctx: Context) -> Iterator[Finding]:
     """Fires for a non-archived config with a target segment whose percentage is 0, or whose
     weights give no existing variant a positive weight (one finding per config).
     """
-
-    def holds(cfg: Mapping[str, Any]) -> bool:
-        return bool(_zero_segments(cfg))
-
-    for entry in ctx.configs():
-        found = _zero_segments(entry.state)
-        if not found:
-            continue
-        yield Finding(
-            entry.id,
-            "; ".join(found),
-            "Remove the segment or give it a percentage; if it excludes these users on "
-            "purpose, say so in its name.",
-            ctx.run_start(entry, holds),
-        )
+    return _per_config_problems(
+        ctx,
+        _zero_segments,
+        "Remove the segment or give it a percentage; if it excludes these users on "
+        "purpose, say so in its name.",
+    )
 
 
 def _weight_problems(cfg: Mapping[str, Any]) -> list[str]:
@@ -925,21 +931,12 @@ def weight_mismatch(ctx: Context) -> Iterator[Finding]:
     name a key that is not a variant. Segments may leave variants out (that is how a segment
     targets one variant).
     """
-
-    def holds(cfg: Mapping[str, Any]) -> bool:
-        return bool(_weight_problems(cfg))
-
-    for entry in ctx.configs():
-        problems = _weight_problems(entry.state)
-        if not problems:
-            continue
-        yield Finding(
-            entry.id,
-            "; ".join(problems),
-            "Set one weight per variant (0 for a variant that should get nobody) and remove "
-            "weights of deleted variants.",
-            ctx.run_start(entry, holds),
-        )
+    return _per_config_problems(
+        ctx,
+        _weight_problems,
+        "Set one weight per variant (0 for a variant that should get nobody) and remove "
+        "weights of deleted variants.",
+    )
 
 
 def _parents(cfg: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -1182,17 +1179,13 @@ def undocumented(ctx: Context) -> Iterator[Finding]:
     """Fires for a non-archived config whose description is missing or blank, or that has no
     tags other than expkit's own (``expkit:…``).
     """
-    for entry in ctx.configs():
-        gaps = _documentation_gaps(entry.state)
-        if not gaps:
-            continue
-        yield Finding(
-            entry.id,
-            " and ".join(gaps),
-            "Say what it is for and who owns it: a one-line description and a team tag "
-            "(e.g. 'team:payments').",
-            ctx.run_start(entry, lambda c: bool(_documentation_gaps(c))),
-        )
+    return _per_config_problems(
+        ctx,
+        _documentation_gaps,
+        "Say what it is for and who owns it: a one-line description and a team tag "
+        "(e.g. 'team:payments').",
+        detail=" and ".join,
+    )
 
 
 @_rule(
