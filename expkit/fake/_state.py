@@ -22,34 +22,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from expkit._validate import (
+    CONDITION_OPS,
+    DECISIONS,
+    DEPLOYMENT_TYPES,
+    EVALUATION_MODES,
+    EXPERIMENT_TYPES,
+    MAX_INCLUSIONS,
+)
+
 __all__ = ["FakeClock", "FakeError", "IdGenerator", "State", "VersionRecord"]
 
 KINDS = ("flags", "experiments")
 API_USER = "api@expkit.local"
-MAX_INCLUSIONS = 2000
 MAX_BULK_DELETE = 100
 MAX_SLOTS = 20
-CONDITION_OPS = (
-    "is",
-    "is not",
-    "contains",
-    "does not contain",
-    "less",
-    "less or equal",
-    "greater",
-    "greater or equal",
-    "set is",
-    "set is not",
-    "set contains",
-    "set does not contain",
-    "glob match",
-    "glob does not match",
-)
-EVALUATION_MODES = ("local", "remote")
-EXPERIMENT_TYPES = ("a-b-test", "multi-arm-bandit")
+# the fake's legacy types exclude "multi-arm-bandit": that one is current, not legacy
 LEGACY_EXPERIMENT_TYPES = ("hypothesis-testing", "no-harm")
-DECISIONS = ("rollout", "rollback", "continue-running")
-DEPLOYMENT_TYPES = ("client", "server")
 # experiments delivered by Web Experimentation or Guides and Surveys cannot be edited (405)
 UNEDITABLE_DELIVERY = ("web", "guides-and-surveys")
 _LABEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
