@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.colors import to_hex
+from matplotlib.colors import is_color_like, to_hex
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
@@ -63,6 +63,37 @@ def _empty(ax: Axes, message: str, *, title: str) -> Axes:
     ax.set_yticks([])
     ax.set_title(title, loc="left")
     return ax
+
+
+def _stack_colors(color: Any, defaults: Mapping[str, str], *, what: str) -> dict[str, Any]:
+    """The colour of each stacked series (``defaults`` in stacking order) given a user's
+    ``color=``: None (the defaults), one colour (for all), a mapping (series missing from it
+    keep their default) or a sequence (in stacking order, cycled).
+    """
+    allowed = f"a colour, a dict {what} -> colour, or a list of colours in stacking order"
+    if color is None:
+        return dict(defaults)
+    if is_color_like(color):
+        return dict.fromkeys(defaults, color)
+    if isinstance(color, Mapping):
+        chosen = {**defaults, **{k: v for k, v in color.items() if k in defaults}}
+        given = list(color.values())
+    elif isinstance(color, Sequence) and not isinstance(color, str) and len(color) > 0:
+        chosen = {k: color[i % len(color)] for i, k in enumerate(defaults)}
+        given = list(color)
+    else:
+        raise ValidationError(
+            f"color must be {allowed}, not {color!r}.", field="color", value=color, allowed=allowed
+        )
+    bad = [c for c in given if not is_color_like(c)]
+    if bad:
+        raise ValidationError(
+            f"color has value(s) that are not matplotlib colours: {', '.join(map(repr, bad))}.",
+            field="color",
+            value=bad,
+            allowed=allowed,
+        )
+    return chosen
 
 
 def _require(frame: Any, columns: Sequence[str], *, name: str, source: str) -> None:
@@ -584,12 +615,19 @@ def _activity(versions_frame: pd.DataFrame, freq: str) -> pd.DataFrame:
 
 
 def change_activity(
-    versions_frame: pd.DataFrame, *, freq: str = "W", ax: Axes | None = None, **kwargs: Any
+    versions_frame: pd.DataFrame,
+    *,
+    freq: str = "W",
+    ax: Axes | None = None,
+    color: Any = None,
+    **kwargs: Any,
 ) -> Axes:
     """Stacked bars of versions created per ``freq`` period (default weekly), by kind.
 
     ``versions_frame`` is ``expkit.frames.versions(records)`` (or ``snapshot.versions``);
-    ``kwargs`` go to ``Axes.bar``. Returns the Axes.
+    ``color`` is one colour for every kind, a dict kind -> colour (other kinds keep theirs)
+    or a list of colours in stacking order (flag, experiment, then other kinds
+    alphabetically, of those present); other ``kwargs`` go to ``Axes.bar``. Returns the Axes.
     """
     _require(
         versions_frame,
@@ -605,13 +643,22 @@ def change_activity(
     if valid.empty:
         return _empty(ax, "No versions to count", title=title)
     counts = _activity(valid, freq)
+    extra_colors = _palette(len(KIND_COLORS) + len(counts.columns))[len(KIND_COLORS) :]
+    colors = _stack_colors(
+        color,
+        {
+            kind: KIND_COLORS.get(kind, extra_colors[i % max(len(extra_colors), 1)])
+            for i, kind in enumerate(counts.columns)
+        },
+        what="kind",
+    )
+    bar_kwargs = {"linewidth": 0, **kwargs}
     starts = counts.index.start_time
     lengths = (counts.index.end_time - starts) / timedelta(days=1)
     x = [float(mdates.date2num(s)) for s in starts]
     width = np.asarray(lengths, dtype=float) * 0.8
     bottom = np.zeros(len(counts))
-    extra_colors = _palette(len(KIND_COLORS) + len(counts.columns))[len(KIND_COLORS) :]
-    for i, kind in enumerate(counts.columns):
+    for kind in counts.columns:
         heights = counts[kind].to_numpy(dtype=float)
         ax.bar(
             x,
@@ -619,10 +666,9 @@ def change_activity(
             width=width,
             bottom=bottom,
             align="edge",
-            color=KIND_COLORS.get(kind, extra_colors[i % max(len(extra_colors), 1)]),
+            color=colors[kind],
             label=kind,
-            linewidth=0,
-            **kwargs,
+            **bar_kwargs,
         )
         bottom = bottom + heights
     ax.set_xlim(x[0] - 0.5 * width[0], x[-1] + 1.5 * width[-1])
@@ -662,11 +708,14 @@ def _finding_counts(findings: pd.DataFrame) -> pd.DataFrame:
     return rank.drop(columns="_total")
 
 
-def findings(findings: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -> Axes:
+def findings(
+    findings: pd.DataFrame, *, ax: Axes | None = None, color: Any = None, **kwargs: Any
+) -> Axes:
     """Horizontal bars of hygiene findings per rule, stacked by severity (error, warning, info).
 
-    ``findings`` is ``expkit.hygiene.check(snapshot)``; ``kwargs`` go to ``Axes.barh``.
-    Returns the Axes.
+    ``findings`` is ``expkit.hygiene.check(snapshot)``; ``color`` is one colour, a dict
+    severity -> colour or a list of three colours (error, warning, info); other ``kwargs``
+    go to ``Axes.barh``. Returns the Axes.
     """
     _require(
         findings, ("rule", "severity"), name="findings", source="expkit.hygiene.check(snapshot)"
@@ -676,6 +725,8 @@ def findings(findings: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -
     if findings.empty:
         return _empty(ax, "No findings: nothing to clean up", title=title)
     counts = _finding_counts(findings)
+    colors = _stack_colors(color, SEVERITY_COLORS, what="severity")
+    bar_kwargs = {"linewidth": 0, **kwargs}
     y = np.arange(len(counts))[::-1]
     left = np.zeros(len(counts))
     for severity in _SEVERITIES:
@@ -687,10 +738,9 @@ def findings(findings: pd.DataFrame, *, ax: Axes | None = None, **kwargs: Any) -
             widths,
             left=left,
             height=0.7,
-            color=SEVERITY_COLORS[severity],
+            color=colors[severity],
             label=severity,
-            linewidth=0,
-            **kwargs,
+            **bar_kwargs,
         )
         left = left + widths
     for yi, total in zip(y, left, strict=True):

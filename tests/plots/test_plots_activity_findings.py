@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 from history_builders import concat, config, versions_frame
+from matplotlib.colors import to_hex
 
 from expkit import plots
 from expkit.errors import ValidationError
@@ -73,6 +74,35 @@ def test_change_activity_bad_freq_and_empty_input():
         plots.change_activity(pd.DataFrame({"kind": ["flag"]}))
 
 
+def _bar_colors(ax):
+    return {c.get_label(): to_hex(c.patches[0].get_facecolor()) for c in ax.containers}
+
+
+def test_change_activity_color_per_kind_or_for_all():
+    _, ax = plt.subplots()
+    plots.change_activity(_versions(), ax=ax, color={"experiment": "black"}, linewidth=2)
+    assert _bar_colors(ax) == {"flag": plots.KIND_COLORS["flag"].lower(), "experiment": "#000000"}
+    assert ax.containers[0].patches[0].get_linewidth() == 2
+    _, ax = plt.subplots()
+    plots.change_activity(_versions(), ax=ax, color=["red", "blue"])
+    assert _bar_colors(ax) == {"flag": "#ff0000", "experiment": "#0000ff"}
+    _, ax = plt.subplots()
+    plots.change_activity(_versions(), ax=ax, color="green")
+    assert set(_bar_colors(ax).values()) == {to_hex("green")}
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["flag", "experiment"]
+
+
+def test_change_activity_bad_color_names_the_field():
+    with pytest.raises(ValidationError, match="not-a-colour") as info:
+        plots.change_activity(_versions(), color={"flag": "not-a-colour"})
+    assert info.value.field == "color"
+    with pytest.raises(ValidationError, match="color must be") as info:
+        plots.change_activity(_versions(), color=42)
+    assert info.value.field == "color"
+    with pytest.raises(ValidationError, match="color"):
+        plots.change_activity(_versions(), color=[])
+
+
 def _findings():
     rows = [
         ("undocumented", "info"),
@@ -126,6 +156,18 @@ def test_findings_empty_and_invalid():
     assert info.value.field == "severity"
     with pytest.raises(ValidationError, match="severity"):
         plots.findings(pd.DataFrame({"rule": ["x"]}))
+
+
+def test_findings_color_per_severity():
+    _, ax = plt.subplots()
+    plots.findings(_findings(), ax=ax, color={"error": "black"})
+    assert _bar_colors(ax) == {
+        "error": "#000000",
+        "warning": plots.SEVERITY_COLORS["warning"].lower(),
+        "info": plots.SEVERITY_COLORS["info"].lower(),
+    }
+    with pytest.raises(ValidationError, match="color"):
+        plots.findings(_findings(), color=["red", "nope"])
 
 
 def test_import_expkit_does_not_import_matplotlib():
