@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from conftest import Call, DoubleAdapter, Reply
+from client_double import Call, DoubleAdapter, Reply
 
 from expkit import Client, NotFoundError, ServerError, ValidationError
 

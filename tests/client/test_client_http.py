@@ -9,7 +9,7 @@ from itertools import pairwise
 
 import pytest
 import requests
-from conftest import API_KEY, BASE, DoubleAdapter, Reply, make_session
+from client_double import API_KEY, BASE, DoubleAdapter, Reply, make_session
 
 from expkit import (
     ApiError,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DoubleAdapter, Reply
+from client_double import DoubleAdapter, Reply
 
 from expkit import LegacyClient, ServerError, ValidationError
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import API_KEY, BASE, DoubleAdapter, Reply, make_session
+from client_double import API_KEY, BASE, DoubleAdapter, Reply, make_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import DoubleAdapter
+from client_double import DoubleAdapter
 
 from expkit import Client, ValidationError
 from expkit._validate import CONDITION_OPS

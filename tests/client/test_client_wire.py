@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DoubleAdapter, Reply
+from client_double import DoubleAdapter, Reply
 
 from expkit import Client, ExpkitError
 from expkit._wire import camel_to_snake, segment_to_wire, snake_to_camel
