@@ -49,6 +49,13 @@ def _as_list(body: Any, what: str) -> list[Any]:
     raise ExpkitError(f"{what}: expected a JSON array, got {str(body)[:200]!r}.")
 
 
+def _with_str_id(reply: dict[str, Any]) -> dict[str, Any]:
+    """A create reply with its ``id`` as a string (the API sends some ids as numbers)."""
+    if reply.get("id") is None:
+        return reply
+    return {**reply, "id": str(reply["id"])}
+
+
 def _note_partial_removal(
     exc: ExpkitError, removed: list[str], remaining: list[str], what: str
 ) -> None:
@@ -308,10 +315,8 @@ class ConfigResource(_VariantEndpoints):
     def create(self, project_id: str, key: str, **fields: Any) -> dict[str, Any]:
         """Creates a flag (or experiment); returns ``{"id", "url"}``. Never retried."""
         body = v.config_create_body(self.kind, project_id, key, fields)
-        reply = _as_dict(self._http.request("POST", self._base, json=body, retry=False), "create")
-        if "id" in reply and reply["id"] is not None:
-            reply = {**reply, "id": str(reply["id"])}
-        return reply
+        reply = self._http.request("POST", self._base, json=body, retry=False)
+        return _with_str_id(_as_dict(reply, "create"))
 
     def add_tags(self, id: str, tags: Iterable[str]) -> list[str]:
         """Adds tags, keeping the existing ones (read-modify-write); returns the new tags."""
@@ -354,12 +359,8 @@ class DeploymentResource:
             "label": v.deployment_label(label),
             "type": v.require_choice(type, "type", v.DEPLOYMENT_TYPES),
         }
-        reply = _as_dict(
-            self._http.request("POST", self._base, json=body, retry=False), "create deployment"
-        )
-        if reply.get("id") is not None:
-            reply = {**reply, "id": str(reply["id"])}
-        return reply
+        reply = self._http.request("POST", self._base, json=body, retry=False)
+        return _with_str_id(_as_dict(reply, "create deployment"))
 
     def edit(self, id: str, label: str | None = None, archive: bool | None = None) -> Any:
         """Renames and/or archives (soft-deletes) or restores a deployment."""
@@ -423,24 +424,51 @@ def _as_utc(text: str) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-class MutexResource:
-    """``client.mutexes``: mutual-exclusion groups and their slots."""
+class _GroupResource:
+    """What ``client.mutexes`` and ``client.holdouts`` share: paths, reads, PATCH and POST."""
+
+    _items: str  # the path segment, also the items key of a page
+    _what: str  # one item, as error messages name it
 
     def __init__(self, http: HttpClient) -> None:
         self._http = http
-        self._base = f"{API_PREFIX}/mutexes"
+        self._base = f"{API_PREFIX}/{self._items}"
+
+    def _item_path(self, id: Any, *rest: str) -> str:
+        return "/".join([self._base, _seg(id, "id"), *rest])
 
     def iter(self) -> Iterator[dict[str, Any]]:
-        """Lazily yields every mutex group."""
-        return self._http.paginate(self._base, "mutexes")
+        """Lazily yields every group."""
+        return self._http.paginate(self._base, self._items)
 
     def list(self) -> list[dict[str, Any]]:
-        """Every mutex group."""
+        """Every group."""
         return list(self.iter())
 
     def get(self, id: str) -> dict[str, Any]:
-        """One mutex group with its slots."""
-        return _as_dict(self._http.request("GET", f"{self._base}/{_seg(id, 'id')}"), "mutex")
+        """One group (a mutex with its slots)."""
+        return _as_dict(self._http.request("GET", self._item_path(id)), self._what)
+
+    def _patch(self, path: str, body: dict[str, Any], method: str, allowed: tuple[str, ...]) -> Any:
+        if not body:
+            raise ValidationError(
+                f"{self._items}.{method}() needs at least one field.",
+                field="fields",
+                value={},
+                allowed=allowed,
+            )
+        return self._http.request("PATCH", path, json=body)
+
+    def _create(self, body: dict[str, Any]) -> dict[str, Any]:
+        reply = self._http.request("POST", self._base, json=body, retry=False)
+        return _with_str_id(_as_dict(reply, f"create {self._what}"))
+
+
+class MutexResource(_GroupResource):
+    """``client.mutexes``: mutual-exclusion groups and their slots."""
+
+    _items = "mutexes"
+    _what = "mutex"
 
     def edit(
         self,
@@ -452,20 +480,9 @@ class MutexResource:
     ) -> Any:
         """Renames, describes or archives a group (archiving ignores the other fields)."""
         body: dict[str, Any] = {}
-        if name is not None:
-            body["name"] = v.require_str(name, "name")
-        if description is not None:
-            body["description"] = v.require_str(description, "description", allow_empty=True)
-        if archive is not None:
-            body["archive"] = v.require_bool(archive, "archive")
-        if not body:
-            raise ValidationError(
-                "mutexes.edit() needs at least one field.",
-                field="fields",
-                value={},
-                allowed=("name", "description", "archive"),
-            )
-        return self._http.request("PATCH", f"{self._base}/{_seg(id, 'id')}", json=body)
+        _optional(body, name=name, description=description)
+        _optional_bool(body, archive=archive)
+        return self._patch(self._item_path(id), body, "edit", ("name", "description", "archive"))
 
     def edit_slot(
         self,
@@ -485,15 +502,8 @@ class MutexResource:
             body["holdouts"] = v.numeric_ids(holdouts, "holdouts")
         if individuals is not None:
             body["individuals"] = v.string_list(individuals, "individuals")
-        if not body:
-            raise ValidationError(
-                "mutexes.edit_slot() needs at least one field.",
-                field="fields",
-                value={},
-                allowed=("experiments", "holdouts", "individuals"),
-            )
-        path = f"{self._base}/{_seg(id, 'id')}/slots/{slot}"
-        return self._http.request("PATCH", path, json=body)
+        path = self._item_path(id, "slots", str(slot))
+        return self._patch(path, body, "edit_slot", ("experiments", "holdouts", "individuals"))
 
     def create(
         self,
@@ -513,37 +523,22 @@ class MutexResource:
             "name": v.require_str(name, "name"),
             "slots": v.mutex_slots(slots),
         }
-        _optional(body, key=key, description=description, bucketing_key=bucketing_key)
-        if bucketing_salt is not None:
-            body["bucketingSalt"] = v.require_str(bucketing_salt, "bucketing_salt")
-        if evaluation_mode is not None:
-            body["evaluationMode"] = v.require_choice(
-                evaluation_mode, "evaluation_mode", v.EVALUATION_MODES
-            )
-        reply = _as_dict(
-            self._http.request("POST", self._base, json=body, retry=False), "create mutex"
+        _optional(
+            body,
+            key=key,
+            description=description,
+            bucketing_key=bucketing_key,
+            bucketing_salt=bucketing_salt,
         )
-        return {**reply, "id": str(reply["id"])} if reply.get("id") is not None else reply
+        _evaluation_mode(body, evaluation_mode)
+        return self._create(body)
 
 
-class HoldoutResource:
+class HoldoutResource(_GroupResource):
     """``client.holdouts``: holdout groups."""
 
-    def __init__(self, http: HttpClient) -> None:
-        self._http = http
-        self._base = f"{API_PREFIX}/holdouts"
-
-    def iter(self) -> Iterator[dict[str, Any]]:
-        """Lazily yields every holdout group."""
-        return self._http.paginate(self._base, "holdouts")
-
-    def list(self) -> list[dict[str, Any]]:
-        """Every holdout group."""
-        return list(self.iter())
-
-    def get(self, id: str) -> dict[str, Any]:
-        """One holdout group."""
-        return _as_dict(self._http.request("GET", f"{self._base}/{_seg(id, 'id')}"), "holdout")
+    _items = "holdouts"
+    _what = "holdout"
 
     def edit(
         self,
@@ -558,27 +553,18 @@ class HoldoutResource:
     ) -> Any:
         """Changes a holdout group; archiving removes it from its experiments."""
         body: dict[str, Any] = {}
-        _optional(body, name=name)
-        if description is not None:
-            body["description"] = v.require_str(description, "description", allow_empty=True)
+        _optional(body, name=name, description=description)
         _holdout_lists(body, experiments, individual_inclusion, individual_exclusion)
-        if archive is not None:
-            body["archive"] = v.require_bool(archive, "archive")
-        if not body:
-            raise ValidationError(
-                "holdouts.edit() needs at least one field.",
-                field="fields",
-                value={},
-                allowed=(
-                    "name",
-                    "description",
-                    "experiments",
-                    "individual_inclusion",
-                    "individual_exclusion",
-                    "archive",
-                ),
-            )
-        return self._http.request("PATCH", f"{self._base}/{_seg(id, 'id')}", json=body)
+        _optional_bool(body, archive=archive)
+        allowed = (
+            "name",
+            "description",
+            "experiments",
+            "individual_inclusion",
+            "individual_exclusion",
+            "archive",
+        )
+        return self._patch(self._item_path(id), body, "edit", allowed)
 
     def create(
         self,
@@ -601,15 +587,9 @@ class HoldoutResource:
             "holdoutPercentage": v.integer_in(holdout_percentage, "holdout_percentage", 1, 99),
         }
         _optional(body, key=key, description=description, bucketing_key=bucketing_key)
-        if evaluation_mode is not None:
-            body["evaluationMode"] = v.require_choice(
-                evaluation_mode, "evaluation_mode", v.EVALUATION_MODES
-            )
+        _evaluation_mode(body, evaluation_mode)
         _holdout_lists(body, experiments, individual_inclusion, individual_exclusion)
-        reply = _as_dict(
-            self._http.request("POST", self._base, json=body, retry=False), "create holdout"
-        )
-        return {**reply, "id": str(reply["id"])} if reply.get("id") is not None else reply
+        return self._create(body)
 
 
 def _numeric_project(project_id: Any) -> int | str:
@@ -624,6 +604,19 @@ def _optional(body: dict[str, Any], **fields: Any) -> None:
             body[snake_to_camel(name)] = v.require_str(
                 value, name, allow_empty=name == "description"
             )
+
+
+def _optional_bool(body: dict[str, Any], **fields: bool | None) -> None:
+    for name, value in fields.items():
+        if value is not None:
+            body[snake_to_camel(name)] = v.require_bool(value, name)
+
+
+def _evaluation_mode(body: dict[str, Any], evaluation_mode: str | None) -> None:
+    if evaluation_mode is not None:
+        body["evaluationMode"] = v.require_choice(
+            evaluation_mode, "evaluation_mode", v.EVALUATION_MODES
+        )
 
 
 def _holdout_lists(
