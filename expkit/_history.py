@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,13 +31,18 @@ __all__ = [
     "rollout_history",
 ]
 
-HISTORY_SCHEMA: Mapping[str, str] = {
+# which config and version a row is about: the first columns of both frames below
+_META_SCHEMA: Mapping[str, str] = {
     "config_id": "string",
     "kind": "string",
     "config_key": "string",
     "version": "Int64",
     "created_at": "datetime64[ns, UTC]",
     "created_by": "string",
+}
+
+HISTORY_SCHEMA: Mapping[str, str] = {
+    **_META_SCHEMA,
     "segment": "string",
     "segment_index": "Int64",
     "variant_key": "string",
@@ -56,17 +61,12 @@ DIFF_SCHEMA: Mapping[str, str] = {
 }
 
 CHANGES_SCHEMA: Mapping[str, str] = {
-    "config_id": "string",
-    "kind": "string",
-    "config_key": "string",
-    "version": "Int64",
-    "created_at": "datetime64[ns, UTC]",
-    "created_by": "string",
+    **_META_SCHEMA,
     **DIFF_SCHEMA,
 }
 
 _VERSION_COLUMNS = ("config_id", "version")
-_META = ("config_id", "kind", "config_key", "version", "created_at", "created_by")
+_META = tuple(_META_SCHEMA)
 
 # fields that say when/who, not what: never a change in themselves
 _METADATA = frozenset(
@@ -92,24 +92,34 @@ def _frame(columns: dict[str, list[Any]], schema: Mapping[str, str]) -> pd.DataF
     return pd.DataFrame(data)
 
 
-def _check_frame(frame: Any, required: tuple[str, ...], *, name: str) -> None:
+def require_frame(frame: Any, columns: Sequence[str], *, name: str, source: str) -> None:
+    """Raises ValidationError unless ``frame`` is a DataFrame with ``columns``; ``source`` is
+    the call that builds such a frame (named in the message).
+    """
     if not isinstance(frame, pd.DataFrame):
         raise ValidationError(
-            f"{name} must be a pandas DataFrame (from expkit.frames.versions), "
-            f"not {type(frame).__name__}.",
+            f"{name} must be a pandas DataFrame ({source}), not {type(frame).__name__}.",
             field=name,
             value=type(frame).__name__,
-            allowed="a DataFrame with columns " + ", ".join(required),
+            allowed="a DataFrame with columns " + ", ".join(columns),
         )
-    missing = [column for column in required if column not in frame.columns]
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValidationError(
-            f"{name} is missing column(s) {', '.join(missing)}; build it with "
-            "expkit.frames.versions(records).",
+            f"{name} is missing column(s) {', '.join(missing)}; build it with {source}.",
             field=name,
             value=list(frame.columns),
-            allowed=required,
+            allowed=columns,
         )
+
+
+def _check_versions(versions_frame: Any, required: tuple[str, ...]) -> None:
+    require_frame(
+        versions_frame,
+        required,
+        name="versions_frame",
+        source="expkit.frames.versions(records)",
+    )
 
 
 def _scalar(value: Any) -> Any:
@@ -172,7 +182,7 @@ def rollout_history(versions_frame: pd.DataFrame) -> pd.DataFrame:
     ``enabled`` or the percentage is missing). A version with no variants keeps one row per
     population with ``variant_key`` <NA>, so disabled spans and version times survive.
     """
-    _check_frame(versions_frame, _VERSION_COLUMNS, name="versions_frame")
+    _check_versions(versions_frame, _VERSION_COLUMNS)
     frame = versions_frame.sort_values(["config_id", "version"], kind="stable")
     # per output row: the version's position, then the population's and variant's values;
     # version-level columns are taken (typed) at the end instead of repeated in Python
@@ -415,7 +425,7 @@ def changes(versions_frame: pd.DataFrame) -> pd.DataFrame:
     first version there is one row ``path="(earliest in frame)"``. Versions that changed
     nothing in the flagConfig give no rows. Rows are in time order, oldest first.
     """
-    _check_frame(versions_frame, (*_VERSION_COLUMNS, "config"), name="versions_frame")
+    _check_versions(versions_frame, (*_VERSION_COLUMNS, "config"))
     columns: dict[str, list[Any]] = {name: [] for name in CHANGES_SCHEMA}
     meta_names = ("config_id", "kind", "config_key", "version", "created_at", "created_by")
     frame = versions_frame.sort_values(["config_id", "version"], kind="stable")

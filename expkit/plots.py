@@ -24,6 +24,7 @@ from matplotlib.colors import is_color_like, to_hex
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from expkit._history import require_frame
 from expkit._rollout import EVERYONE_ELSE
 from expkit.errors import ValidationError
 
@@ -94,24 +95,6 @@ def _stack_colors(color: Any, defaults: Mapping[str, str], *, what: str) -> dict
             allowed=allowed,
         )
     return chosen
-
-
-def _require(frame: Any, columns: Sequence[str], *, name: str, source: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ValidationError(
-            f"{name} must be a pandas DataFrame ({source}), not {type(frame).__name__}.",
-            field=name,
-            value=type(frame).__name__,
-            allowed="a DataFrame with columns " + ", ".join(columns),
-        )
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValidationError(
-            f"{name} is missing column(s) {', '.join(missing)}; build it with {source}.",
-            field=name,
-            value=list(frame.columns),
-            allowed=columns,
-        )
 
 
 def _date_axis(ax: Axes) -> None:
@@ -478,7 +461,9 @@ def rollout_history(
     to ``fill_between``. Returns the Axes, or with ``by_segment=True`` a Figure of small
     multiples, one per population (everyone else and each segment, by name).
     """
-    _require(history, _HISTORY_COLUMNS, name="history", source="expkit.rollout_history(versions)")
+    require_frame(
+        history, _HISTORY_COLUMNS, name="history", source="expkit.rollout_history(versions)"
+    )
     if by_segment and ax is not None:
         raise ValidationError(
             "by_segment=True draws a figure of several axes, so ax= cannot be used with it.",
@@ -629,7 +614,7 @@ def change_activity(
     or a list of colours in stacking order (flag, experiment, then other kinds
     alphabetically, of those present); other ``kwargs`` go to ``Axes.bar``. Returns the Axes.
     """
-    _require(
+    require_frame(
         versions_frame,
         ("kind", "created_at"),
         name="versions_frame",
@@ -717,7 +702,7 @@ def findings(
     severity -> colour or a list of three colours (error, warning, info); other ``kwargs``
     go to ``Axes.barh``. Returns the Axes.
     """
-    _require(
+    require_frame(
         findings, ("rule", "severity"), name="findings", source="expkit.hygiene.check(snapshot)"
     )
     ax = ax or plt.gca()
