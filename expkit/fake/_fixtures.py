@@ -94,17 +94,12 @@ def load_fixtures(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], di
     ``manifest.json`` the manifest is ``{}``.
     """
     root = Path(directory)
-    if not root.is_dir():
-        raise ValidationError(
-            f"fixtures directory {str(root)!r} does not exist.",
-            field="directory",
-            value=str(root),
-            allowed="a directory written by `expkit record` (e.g. data/fixtures/demo)",
-        )
     api = root / "api" / "1"
-    if not api.is_dir():
+    if not root.is_dir() or not api.is_dir():
         raise ValidationError(
-            f"{str(root)!r} holds no recorded API responses (no api/1/ directory).",
+            f"fixtures directory {str(root)!r} does not exist."
+            if not root.is_dir()
+            else f"{str(root)!r} holds no recorded API responses (no api/1/ directory).",
             field="directory",
             value=str(root),
             allowed="a directory written by `expkit record` (e.g. data/fixtures/demo)",

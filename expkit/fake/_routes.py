@@ -71,6 +71,22 @@ class Request:
             raise FakeError(400, f"request body must be a JSON object, got {type(value).__name__}")
         return value
 
+    def required(self, name: str, expected: str | None = None) -> Any:
+        """Field ``name`` of the body object; 400 naming it (and ``expected``) when missing."""
+        body = self.body()
+        if name not in body:
+            detail = f"{name}: is required" + (f" ({expected})" if expected else "")
+            raise FakeError(400, detail, field=name)
+        return body[name]
+
+
+def _inclusions(request: Request) -> Any:
+    return request.required("inclusions", "an array of strings")
+
+
+def _bulk_values(request: Request) -> Any:
+    return request.required("users", "an array of at most 100 strings")
+
 
 def _ok() -> Response:
     return Response(200, b"OK", _TEXT)
@@ -339,22 +355,14 @@ class Router:
         p = request.params
         return _json(self.state.cohorts(p["kind"], p["id"], p["vk"]))
 
-    def _inclusions_body(self, request: Request) -> Any:
-        body = request.body()
-        if "inclusions" not in body:
-            raise FakeError(
-                400, "inclusions: is required (an array of strings)", field="inclusions"
-            )
-        return body["inclusions"]
-
     def _add_users(self, request: Request) -> Response:
         p = request.params
-        self.state.add_inclusions(p["kind"], p["id"], p["vk"], self._inclusions_body(request))
+        self.state.add_inclusions(p["kind"], p["id"], p["vk"], _inclusions(request))
         return _ok()
 
     def _add_cohorts(self, request: Request) -> Response:
         p = request.params
-        values = self._inclusions_body(request)
+        values = _inclusions(request)
         self.state.add_inclusions(p["kind"], p["id"], p["vk"], values, cohorts=True)
         return _ok()
 
@@ -368,22 +376,14 @@ class Router:
         self.state.remove_user_at(p["kind"], p["id"], p["vk"], p["index"])
         return _ok()
 
-    def _bulk_body(self, request: Request) -> Any:
-        body = request.body()
-        if "users" not in body:
-            raise FakeError(
-                400, "users: is required (an array of at most 100 strings)", field="users"
-            )
-        return body["users"]
-
     def _bulk_users(self, request: Request) -> Response:
         p = request.params
-        self.state.bulk_remove(p["kind"], p["id"], p["vk"], self._bulk_body(request))
+        self.state.bulk_remove(p["kind"], p["id"], p["vk"], _bulk_values(request))
         return _ok()
 
     def _bulk_cohorts(self, request: Request) -> Response:
         p = request.params
-        values = self._bulk_body(request)
+        values = _bulk_values(request)
         self.state.bulk_remove(p["kind"], p["id"], p["vk"], values, cohorts=True)
         return _ok()
 
@@ -391,14 +391,8 @@ class Router:
         return _json(self.state.config_deployments(request.params["kind"], request.params["id"]))
 
     def _add_config_deployments(self, request: Request) -> Response:
-        body = request.body()
-        if "deployments" not in body:
-            raise FakeError(
-                400, "deployments: is required (an array of deployment ids)", field="deployments"
-            )
-        self.state.add_config_deployments(
-            request.params["kind"], request.params["id"], body["deployments"]
-        )
+        deployments = request.required("deployments", "an array of deployment ids")
+        self.state.add_config_deployments(request.params["kind"], request.params["id"], deployments)
         return _ok()
 
     def _remove_config_deployment(self, request: Request) -> Response:
@@ -500,8 +494,6 @@ class Router:
         return _ok()
 
     def _legacy_rollout_weights(self, request: Request) -> Response:
-        body = request.body()
-        if "rolloutWeights" not in body:
-            raise FakeError(400, "rolloutWeights: is required", field="rolloutWeights")
-        self.state.set_rollout_weights("experiments", request.params["id"], body["rolloutWeights"])
+        weights = request.required("rolloutWeights")
+        self.state.set_rollout_weights("experiments", request.params["id"], weights)
         return _ok()
