@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import requests
 
 from expkit import _validate as v
-from expkit._http import ENV_KEY, HttpClient, resolve_base_url
+from expkit._http import API_HOSTS, ENV_KEY, HttpClient, resolve_base_url
 from expkit._wire import snake_to_camel
 from expkit.errors import ExpkitError, ValidationError
 
@@ -633,17 +633,13 @@ def _holdout_lists(
         body["individualExclusion"] = v.string_list(individual_exclusion, "individual_exclusion")
 
 
-class Client:
-    """A client for Amplitude Experiment's Management API (``/api/1``).
+class _BaseClient:
+    """What ``Client`` and ``LegacyClient`` share: the key, the host, the HTTP layer, closing.
 
-    The key comes from ``api_key=`` or ``AMPLITUDE_MANAGEMENT_API_KEY``; the region (``us`` or
-    ``eu``) from ``region=`` or ``AMPLITUDE_REGION``; ``base_url=`` overrides both hosts
-    (plain http only for loopback addresses). ``timeout`` applies to every request;
-    ``max_retries``, ``backoff_factor``, ``backoff_max`` and ``max_retry_time`` bound the
-    retries of one call; ``rate_limit`` caps requests per second (None: no cap); ``session``
-    replaces the ``requests.Session`` (tests mount a double on it). Safe to share across
-    threads.
+    Subclasses name their hosts (``_hosts``) and attach their endpoints in ``_attach``.
     """
+
+    _hosts: Mapping[str, str] = API_HOSTS
 
     def __init__(
         self,
@@ -667,7 +663,7 @@ class Client:
                 allowed="a Management API key string",
             )
         key = api_key or os.environ.get(ENV_KEY) or None
-        self.base_url, self.region = resolve_base_url(base_url, region)
+        self.base_url, self.region = resolve_base_url(base_url, region, hosts=self._hosts)
         self.http = HttpClient(
             self.base_url,
             key,
@@ -679,12 +675,10 @@ class Client:
             backoff_max=backoff_max,
             max_retry_time=max_retry_time,
         )
-        self.flags = ConfigResource(self.http, "flags")
-        self.experiments = ConfigResource(self.http, "experiments")
-        self.deployments = DeploymentResource(self.http)
-        self.versions = VersionResource(self.http)
-        self.mutexes = MutexResource(self.http)
-        self.holdouts = HoldoutResource(self.http)
+        self._attach(self.http)
+
+    def _attach(self, http: HttpClient) -> None:
+        """Sets the endpoint attributes (``flags``, ``experiments``, ...) on the client."""
 
     @property
     def request_count(self) -> int:
@@ -700,11 +694,32 @@ class Client:
         """Closes pooled connections."""
         self.http.close()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Client(base_url={self.base_url!r}, region={self.region!r})"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, region={self.region!r})"
+
+
+class Client(_BaseClient):
+    """A client for Amplitude Experiment's Management API (``/api/1``).
+
+    The key comes from ``api_key=`` or ``AMPLITUDE_MANAGEMENT_API_KEY``; the region (``us`` or
+    ``eu``) from ``region=`` or ``AMPLITUDE_REGION``; ``base_url=`` overrides both hosts
+    (plain http only for loopback addresses). ``timeout`` applies to every request;
+    ``max_retries``, ``backoff_factor``, ``backoff_max`` and ``max_retry_time`` bound the
+    retries of one call; ``rate_limit`` caps requests per second (None: no cap); ``session``
+    replaces the ``requests.Session`` (tests mount a double on it). Safe to share across
+    threads.
+    """
+
+    def _attach(self, http: HttpClient) -> None:
+        self.flags = ConfigResource(http, "flags")
+        self.experiments = ConfigResource(http, "experiments")
+        self.deployments = DeploymentResource(http)
+        self.versions = VersionResource(http)
+        self.mutexes = MutexResource(http)
+        self.holdouts = HoldoutResource(http)

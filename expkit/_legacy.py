@@ -7,16 +7,12 @@ shares the HTTP layer (auth, retries, rate limit, errors) with ``Client``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import Any
 
-import requests
-
 from expkit import _validate as v
-from expkit._client import _as_dict, _as_list, _seg, _VariantEndpoints
-from expkit._http import ENV_KEY, LEGACY_HOSTS, HttpClient, resolve_base_url
+from expkit._client import _as_dict, _as_list, _BaseClient, _seg, _VariantEndpoints
+from expkit._http import LEGACY_HOSTS, HttpClient
 from expkit._wire import camel_to_snake, snake_to_camel
 from expkit.errors import ValidationError
 
@@ -36,72 +32,24 @@ LEGACY_CREATE_FIELDS = (
 )
 
 
-class LegacyClient:
+class LegacyClient(_BaseClient):
     """A client for the legacy (beta) Management API; prefer ``Client`` for new code.
 
     ``legacy.flags`` and ``legacy.experiments`` carry the beta variant endpoints (variants,
     users), with the same method names as on ``Client``.
     """
 
+    _hosts = LEGACY_HOSTS
+
     def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        region: str | None = "us",
-        base_url: str | None = None,
-        timeout: float | tuple[float, float] = 30.0,
-        max_retries: int = 5,
-        rate_limit: float | None = 100.0,
-        session: requests.Session | None = None,
-        backoff_factor: float = 0.5,
-        backoff_max: float = 30.0,
-        max_retry_time: float = 120.0,
+        self, api_key: str | None = None, *, region: str | None = "us", **options: Any
     ) -> None:
-        if api_key is not None and not isinstance(api_key, str):
-            raise ValidationError(
-                f"api_key must be a string, got a {type(api_key).__name__}.",
-                field="api_key",
-                value=type(api_key).__name__,
-                allowed="a Management API key string",
-            )
-        key = api_key or os.environ.get(ENV_KEY) or None
-        self.base_url, self.region = resolve_base_url(base_url, region, hosts=LEGACY_HOSTS)
-        self.http = HttpClient(
-            self.base_url,
-            key,
-            timeout=timeout,
-            max_retries=max_retries,
-            rate_limit=rate_limit,
-            session=session,
-            backoff_factor=backoff_factor,
-            backoff_max=backoff_max,
-            max_retry_time=max_retry_time,
-        )
-        self.flags = _VariantEndpoints(self.http, "flags", prefix="")
-        self.experiments = _VariantEndpoints(self.http, "experiments", prefix="")
+        """``region`` defaults to ``us`` here; the other options are ``Client``'s."""
+        super().__init__(api_key, region=region, **options)
 
-    @property
-    def request_count(self) -> int:
-        """Requests sent so far, retries included."""
-        return self.http.request_count
-
-    @property
-    def server_time(self) -> datetime | None:
-        """The server's clock (``Date`` header) at the latest response, tz-aware UTC."""
-        return self.http.server_time
-
-    def close(self) -> None:
-        """Closes pooled connections."""
-        self.http.close()
-
-    def __enter__(self) -> LegacyClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"LegacyClient(base_url={self.base_url!r}, region={self.region!r})"
+    def _attach(self, http: HttpClient) -> None:
+        self.flags = _VariantEndpoints(http, "flags", prefix="")
+        self.experiments = _VariantEndpoints(http, "experiments", prefix="")
 
     def iter_experiments(self) -> Iterator[dict[str, Any]]:
         """Lazily yields every experiment (``GET /experiments/list``)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from client_double import DoubleAdapter, Reply
+from client_double import DoubleAdapter, Reply, make_session
 
 from expkit import LegacyClient, ServerError, ValidationError
 
@@ -241,3 +241,24 @@ def test_legacy_validation(legacy: LegacyClient, double: DoubleAdapter, call, fi
 
 def test_legacy_repr_hides_the_key(legacy: LegacyClient):
     assert repr(legacy) == "LegacyClient(base_url='https://api.example.test', region='us')"
+
+
+def test_legacy_region_defaults_to_us_whatever_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AMPLITUDE_REGION", "eu")
+    legacy = LegacyClient("k")
+    assert legacy.region == "us"
+    assert legacy.base_url == "https://management-api.experiment.amplitude.com"
+    eu = LegacyClient("k", region="eu")
+    assert eu.base_url == "https://management-api.experiment.eu.amplitude.com"
+
+
+def test_legacy_takes_the_client_options_and_rejects_others(double: DoubleAdapter):
+    with LegacyClient(
+        "k", base_url="http://127.0.0.1:9", session=make_session(double), max_retries=0
+    ) as legacy:
+        double.reply(Reply(503, {"error": "down"}))
+        with pytest.raises(ServerError):
+            legacy.flag("1")
+        assert legacy.request_count == 1
+    with pytest.raises(TypeError, match="retries"):
+        LegacyClient("k", retries=3)
