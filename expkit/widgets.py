@@ -21,7 +21,8 @@ from __future__ import annotations
 import html
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as widgets
@@ -52,6 +53,14 @@ def _error_html(exc: BaseException) -> str:
         f'<div class="expkit-error" style="color:{_ERR}"><b>{title}</b>'
         f'<pre style="white-space:pre-wrap">{body}</pre></div>'
     )
+
+
+def _labelled(
+    label: str, control: widgets.Widget, *, layout: widgets.Layout | None = None
+) -> widgets.VBox:
+    """``control`` under a bold ``label``."""
+    children = [widgets.HTML(f"<b>{label}</b>"), control]
+    return widgets.VBox(children) if layout is None else widgets.VBox(children, layout=layout)
 
 
 class _Editor(widgets.VBox):
@@ -85,6 +94,21 @@ class _Editor(widgets.VBox):
                 self.undo_button,
                 self.reload_button,
             ]
+        )
+
+    @contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """Sets controls from code without the observers writing back to the plan."""
+        self._syncing = True
+        try:
+            yield
+        finally:
+            self._syncing = False
+
+    def _variant_picker(self) -> widgets.Dropdown:
+        keys = self.plan.variant_keys
+        return widgets.Dropdown(
+            options=keys, value=keys[0] if keys else None, description="variant"
         )
 
     def _forward(self, setter: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
@@ -258,8 +282,7 @@ class RolloutEditor(_Editor):
             self.bar_labels[row.variant].value = "—" if missing else f"{pct:.1f}%"
 
     def _sync(self) -> None:
-        self._syncing = True
-        try:
+        with self._quiet():
             for key, control in self.weights.items():
                 weight = self.plan.weights.get(key)
                 if isinstance(weight, int) and not isinstance(weight, bool):
@@ -269,8 +292,6 @@ class RolloutEditor(_Editor):
                 self.percentage.value = float(pct)
             if isinstance(self.plan.enabled, bool):
                 self.enabled.value = self.plan.enabled
-        finally:
-            self._syncing = False
 
 
 class PayloadEditor(_Editor):
@@ -292,10 +313,7 @@ class PayloadEditor(_Editor):
         self._init_buttons()
         # what was typed per variant: switching variants never loses an edit
         self._texts: dict[str, str] = {}
-        keys = self.plan.variant_keys
-        self.variant = widgets.Dropdown(
-            options=keys, value=keys[0] if keys else None, description="variant"
-        )
+        self.variant = self._variant_picker()
         self.text = widgets.Textarea(
             layout=widgets.Layout(width="100%", height="12em"), placeholder='{"key": "value"}'
         )
@@ -312,16 +330,12 @@ class PayloadEditor(_Editor):
                 self.text,
                 widgets.HBox([self.format_button]),
                 self.validation,
-                widgets.HBox([self._box("before", self.before), self._box("after", self.after)]),
+                widgets.HBox([_labelled("before", self.before), _labelled("after", self.after)]),
                 self._buttons(),
                 self.status,
             ]
         )
         self._show_variant()
-
-    @staticmethod
-    def _box(label: str, view: widgets.HTML) -> widgets.VBox:
-        return widgets.VBox([widgets.HTML(f"<b>{label}</b>"), view])
 
     def _set_text(self, text: str) -> None:
         key = self.variant.value
@@ -332,12 +346,9 @@ class PayloadEditor(_Editor):
 
     def _show_variant(self) -> None:
         key = self.variant.value
-        self._syncing = True
-        try:
+        with self._quiet():
             if key is not None:
                 self.text.value = self._texts.get(key, payload_text(self.plan.before(key)))
-        finally:
-            self._syncing = False
         self._refresh()
 
     def _format(self) -> None:
@@ -392,10 +403,7 @@ class InclusionsEditor(_Editor):
     ) -> None:
         self.plan = InclusionsEdit.load(client, config_id, kind=kind, audit_log=audit_log)
         self._init_buttons()
-        keys = self.plan.variant_keys
-        self.variant = widgets.Dropdown(
-            options=keys, value=keys[0] if keys else None, description="variant"
-        )
+        self.variant = self._variant_picker()
         self.counts = widgets.HTML()
         area = widgets.Layout(width="100%", height="6em")
         self.add_users = widgets.Textarea(
@@ -416,24 +424,14 @@ class InclusionsEditor(_Editor):
                 self.counts,
                 widgets.HBox(
                     [
-                        widgets.VBox(
-                            [widgets.HTML("<b>add users</b>"), self.add_users], layout=column
-                        ),
-                        widgets.VBox(
-                            [widgets.HTML("<b>remove users</b>"), self.remove_users],
-                            layout=column,
-                        ),
+                        _labelled("add users", self.add_users, layout=column),
+                        _labelled("remove users", self.remove_users, layout=column),
                     ]
                 ),
                 widgets.HBox(
                     [
-                        widgets.VBox(
-                            [widgets.HTML("<b>add cohorts</b>"), self.add_cohorts], layout=column
-                        ),
-                        widgets.VBox(
-                            [widgets.HTML("<b>remove cohorts</b>"), self.remove_cohorts],
-                            layout=column,
-                        ),
+                        _labelled("add cohorts", self.add_cohorts, layout=column),
+                        _labelled("remove cohorts", self.remove_cohorts, layout=column),
                     ]
                 ),
                 self.validation,
@@ -461,8 +459,7 @@ class InclusionsEditor(_Editor):
             return
         current = self.plan.current(key)
         pending = self.plan.pending(key)
-        self._syncing = True
-        try:
+        with self._quiet():
             self.remove_users.options = current["users"]
             self.remove_cohorts.options = current["cohorts"]
             self.remove_users.value = tuple(
@@ -473,8 +470,6 @@ class InclusionsEditor(_Editor):
             )
             self.add_users.value = "\n".join(pending["add_users"])
             self.add_cohorts.value = "\n".join(pending["add_cohorts"])
-        finally:
-            self._syncing = False
         self._refresh()
 
     def _refresh(self) -> None:
