@@ -119,6 +119,18 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _require_list(value: Any, field: str, what: str, allowed: str) -> None:
+    """Raises unless ``value`` is an iterable other than a string, bytes or a mapping."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise _fail(f"{field} must be {what}, got {_short(value)}.", field, value, allowed)
+
+
+def _require_dict(value: Any, field: str, allowed: str) -> None:
+    """Raises unless ``value`` is a mapping."""
+    if not isinstance(value, Mapping):
+        raise _fail(f"{field} must be a dict, got {_short(value)}.", field, value, allowed)
+
+
 def require_id(value: Any, field: str = "id") -> str:
     """An id as a non-empty string (ints are accepted and converted)."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -159,13 +171,7 @@ def require_choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
 
 def string_list(value: Any, field: str, *, allow_empty: bool = True) -> list[str]:
     """A list of strings from a list, tuple or other non-string iterable of strings."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise _fail(
-            f"{field} must be a list of strings, got {_short(value)}.",
-            field,
-            value,
-            "a list of strings",
-        )
+    _require_list(value, field, "a list of strings", "a list of strings")
     items = list(value)
     for i, item in enumerate(items):
         if not isinstance(item, str):
@@ -182,13 +188,7 @@ def string_list(value: Any, field: str, *, allow_empty: bool = True) -> list[str
 
 def id_list(value: Any, field: str) -> list[str]:
     """A non-empty list of ids as strings."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise _fail(
-            f"{field} must be a list of ids, got {_short(value)}.",
-            field,
-            value,
-            "a list of id strings",
-        )
+    _require_list(value, field, "a list of ids", "a list of id strings")
     items = [require_id(v, f"{field}[{i}]") for i, v in enumerate(value)]
     if not items:
         raise _fail(f"{field} must not be empty.", field, value, "a non-empty list of ids")
@@ -327,13 +327,7 @@ def iso_timestamp(value: Any, field: str, *, date_only_ok: bool = True) -> str:
 
 def condition(value: Any, field: str, *, ops: tuple[str, ...] = CONDITION_OPS) -> dict[str, Any]:
     """A targeting condition in wire form: ``{type: 'property', prop, op, values}``."""
-    if not isinstance(value, Mapping):
-        raise _fail(
-            f"{field} must be a dict, got {_short(value)}.",
-            field,
-            value,
-            "{type, prop, op, values}",
-        )
+    _require_dict(value, field, "{type, prop, op, values}")
     c = dict(value)
     for required in ("type", "prop", "op", "values"):
         if required not in c:
@@ -368,24 +362,12 @@ def segments(
 
     ``legacy``: the beta API's rules (only ``conditions`` required, no set ops).
     """
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise _fail(
-            f"{field} must be a list of segments, got {_short(value)}.",
-            field,
-            value,
-            "a list of dicts",
-        )
+    _require_list(value, field, "a list of segments", "a list of dicts")
     keys = list(variant_keys) if variant_keys is not None else None
     out = []
     for i, raw in enumerate(value):
         path = f"{field}[{i}]"
-        if not isinstance(raw, Mapping):
-            raise _fail(
-                f"{path} must be a dict, got {_short(raw)}.",
-                path,
-                raw,
-                "{name, conditions, percentage, rollout_weights}",
-            )
+        _require_dict(raw, path, "{name, conditions, percentage, rollout_weights}")
         seg = segment_to_wire(raw)
         for required, snake in (
             ("name", "name"),
@@ -403,13 +385,7 @@ def segments(
         if "name" in seg:
             require_str(seg["name"], f"{path}.name", allow_empty=True)
         conditions = seg["conditions"]
-        if isinstance(conditions, str | bytes | Mapping) or not isinstance(conditions, Iterable):
-            raise _fail(
-                f"{path}.conditions must be a list, got {_short(conditions)}.",
-                f"{path}.conditions",
-                conditions,
-                "a list of conditions",
-            )
+        _require_list(conditions, f"{path}.conditions", "a list", "a list of conditions")
         ops = LEGACY_CONDITION_OPS if legacy else CONDITION_OPS
         seg["conditions"] = [
             condition(c, f"{path}.conditions[{j}]", ops=ops) for j, c in enumerate(conditions)
@@ -428,26 +404,14 @@ def segments(
 
 def variants(value: Any, field: str = "variants") -> list[dict[str, Any]]:
     """Variants for a create body: each ``{key, name?, description?, payload?}``."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise _fail(
-            f"{field} must be a list of variants, got {_short(value)}.",
-            field,
-            value,
-            "a list of dicts with a 'key'",
-        )
+    _require_list(value, field, "a list of variants", "a list of dicts with a 'key'")
     out = []
     seen: set[str] = set()
     for i, raw in enumerate(value):
         path = f"{field}[{i}]"
         if isinstance(raw, str):
             raw = {"key": raw}
-        if not isinstance(raw, Mapping):
-            raise _fail(
-                f"{path} must be a dict, got {_short(raw)}.",
-                path,
-                raw,
-                "{key, name, description, payload}",
-            )
+        _require_dict(raw, path, "{key, name, description, payload}")
         v = variant_to_wire(raw)
         allowed = ("key", "name", "description", "payload")
         unknown = [k for k in v if k not in allowed]
@@ -642,13 +606,7 @@ def deployment_label(value: Any, field: str = "label") -> str:
 
 def mutex_slots(value: Any, field: str = "slots") -> list[dict[str, Any]]:
     """Mutex slots in wire form: 1-20 slots, integer percentages 1-100 summing to 100."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise _fail(
-            f"{field} must be a list of slots, got {_short(value)}.",
-            field,
-            value,
-            "a list of dicts with 'percentage'",
-        )
+    _require_list(value, field, "a list of slots", "a list of dicts with 'percentage'")
     slots = [slot_to_wire(s) for s in value]
     if not 1 <= len(slots) <= 20:
         raise _fail(
@@ -682,13 +640,7 @@ def mutex_slots(value: Any, field: str = "slots") -> list[dict[str, Any]]:
 
 def numeric_ids(value: Any, field: str) -> list[int]:
     """Ids as numbers (mutex and holdout bodies type them as numbers)."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise _fail(
-            f"{field} must be a list of ids, got {_short(value)}.",
-            field,
-            value,
-            "a list of numeric ids",
-        )
+    _require_list(value, field, "a list of ids", "a list of numeric ids")
     out = []
     for i, v in enumerate(value):
         if isinstance(v, int) and not isinstance(v, bool):

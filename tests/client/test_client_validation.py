@@ -8,6 +8,7 @@ import pytest
 from client_double import DoubleAdapter
 
 from expkit import Client, ValidationError
+from expkit import _validate as v
 from expkit._validate import CONDITION_OPS
 
 
@@ -337,3 +338,81 @@ def test_validation_does_not_mutate_the_input(client: Client, double: DoubleAdap
     before = repr(segments)
     client.flags.edit("1", target_segments=segments)
     assert repr(segments) == before
+
+
+@pytest.mark.parametrize(
+    ("check", "bad", "message", "field", "allowed"),
+    [
+        (
+            lambda x: v.string_list(x, "tags"),
+            "a",
+            "tags must be a list of strings",
+            "tags",
+            "a list of strings",
+        ),
+        (
+            lambda x: v.id_list(x, "deployments"),
+            {"a": 1},
+            "deployments must be a list of ids",
+            "deployments",
+            "a list of id strings",
+        ),
+        (
+            lambda x: v.numeric_ids(x, "experiments"),
+            5,
+            "experiments must be a list of ids",
+            "experiments",
+            "a list of numeric ids",
+        ),
+        (
+            lambda x: v.segments(x),
+            b"x",
+            "target_segments must be a list of segments",
+            "target_segments",
+            "a list of dicts",
+        ),
+        (
+            lambda x: v.variants(x),
+            None,
+            "variants must be a list of variants",
+            "variants",
+            "a list of dicts with a 'key'",
+        ),
+        (
+            lambda x: v.mutex_slots(x),
+            "s",
+            "slots must be a list of slots",
+            "slots",
+            "a list of dicts with 'percentage'",
+        ),
+        (
+            lambda x: v.segments([seg(conditions=x)]),
+            "c",
+            "target_segments[0].conditions must be a list",
+            "target_segments[0].conditions",
+            "a list of conditions",
+        ),
+        (
+            lambda x: v.segments([x]),
+            3,
+            "target_segments[0] must be a dict",
+            "target_segments[0]",
+            "{name, conditions, percentage, rollout_weights}",
+        ),
+        (
+            lambda x: v.variants([x]),
+            3,
+            "variants[0] must be a dict",
+            "variants[0]",
+            "{key, name, description, payload}",
+        ),
+        (lambda x: v.condition(x, "c"), [1], "c must be a dict", "c", "{type, prop, op, values}"),
+    ],
+)
+def test_list_and_dict_checks_name_the_field(check, bad, message, field, allowed):
+    with pytest.raises(ValidationError) as info:
+        check(bad)
+    assert str(info.value).startswith(f"{message}, got ")
+    assert info.value.field == field
+    assert info.value.value == bad
+    assert info.value.allowed == allowed
