@@ -34,37 +34,31 @@ def camel_to_snake(name: str) -> str:
     return _CAMEL_BOUNDARY.sub(lambda m: "_" + m.group(1).lower(), name)
 
 
-def _keys_to_wire(obj: Mapping[str, Any]) -> dict[str, Any]:
+def _keys_to_wire(obj: Any) -> Any:
+    """A mapping with camelCase keys (values untouched); anything else passes through."""
+    if not isinstance(obj, Mapping):
+        return obj
     return {snake_to_camel(str(k)): v for k, v in obj.items()}
 
 
 def condition_to_wire(condition: Any) -> Any:
     """A condition dict with camelCase keys (values untouched); non-dicts pass through."""
-    if not isinstance(condition, Mapping):
-        return condition
     return _keys_to_wire(condition)
 
 
 def segment_to_wire(segment: Any) -> Any:
     """A target segment (and its conditions) with camelCase keys; non-dicts pass through."""
-    if not isinstance(segment, Mapping):
-        return segment
     out = _keys_to_wire(segment)
-    conditions = out.get("conditions")
-    if isinstance(conditions, list | tuple):
-        out["conditions"] = [condition_to_wire(c) for c in conditions]
+    if isinstance(out, dict) and isinstance(out.get("conditions"), list | tuple):
+        out["conditions"] = [condition_to_wire(c) for c in out["conditions"]]
     return out
 
 
 def variant_to_wire(variant: Any) -> Any:
     """A variant with camelCase keys; its ``payload`` is left as given."""
-    if not isinstance(variant, Mapping):
-        return variant
     return _keys_to_wire(variant)
 
 
 def slot_to_wire(slot: Any) -> Any:
     """A mutex slot with camelCase keys."""
-    if not isinstance(slot, Mapping):
-        return slot
     return _keys_to_wire(slot)
