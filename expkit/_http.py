@@ -234,19 +234,15 @@ def _retry_after_seconds(value: str | None, *, now: datetime | None = None) -> f
     text = value.strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
+    when = _parse_date_header(text)
     if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
 def _parse_date_header(value: str | None) -> datetime | None:
+    """An HTTP date (``Date``, ``Retry-After``) as a tz-aware UTC datetime, or None."""
     if not value:
         return None
     try:
