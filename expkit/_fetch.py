@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 from tqdm.auto import tqdm
 
-from expkit import frames
+from expkit import _gc, frames
 from expkit.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
@@ -278,6 +278,7 @@ def fetch_experiments(
     return _fetch_configs(client, "experiment", project_id, include_archived, progress)
 
 
+@_gc.pausing
 def fetch_versions(
     client: Client,
     *,
@@ -553,6 +554,7 @@ def _config_versions(client: Client, cid: str, kind: str) -> list[dict[str, Any]
     return getattr(client, _RESOURCE[kind]).versions(cid)
 
 
+@_gc.pausing
 def snapshot(
     client: Client,
     *,
@@ -783,6 +785,7 @@ class Snapshot:
         return out
 
     @classmethod
+    @_gc.pausing
     def load(cls, path: str | os.PathLike[str]) -> Snapshot:
         """The snapshot saved in directory ``path`` by ``Snapshot.save``."""
         src = Path(path)
@@ -825,6 +828,7 @@ class Snapshot:
 
     # ----------------------------------------------------------------- refresh
 
+    @_gc.pausing
     def refresh(
         self,
         client: Client,

@@ -13,13 +13,13 @@ the current config handed out is a deep copy, free to be mutated by the fake's s
 
 from __future__ import annotations
 
-import gc
 import random
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from expkit import _gc
 from expkit.errors import ValidationError
 from expkit.fake._state import CONDITION_OPS, HOLDOUT_PASS_VARIANT, iso
 
@@ -728,13 +728,8 @@ def synthetic_org(
         end = end.replace(tzinfo=UTC)
     # The org is hundreds of thousands of small acyclic dicts: cyclic GC passes over the
     # growing heap find nothing and cost more than half the time, so pause GC meanwhile.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with _gc.paused():
         return _generate(n_flags, n_experiments, versions_per_config, seed, end, months)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _generate(

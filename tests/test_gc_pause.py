@@ -1,0 +1,71 @@
+import gc
+import threading
+
+from expkit._gc import paused
+
+
+def test_the_collector_is_off_inside_and_restored_after():
+    assert gc.isenabled()
+    with paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_nested_and_threaded_pauses_restore_once_the_last_one_leaves():
+    inside = threading.Event()
+    release = threading.Event()
+
+    def worker():
+        with paused():
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=worker)
+    with paused():
+        thread.start()
+        inside.wait(5)
+    # this thread left, the worker has not: still paused
+    assert not gc.isenabled()
+    release.set()
+    thread.join(5)
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off():
+    gc.disable()
+    try:
+        with paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_an_exception_still_restores_the_collector():
+    try:
+        with paused():
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+
+
+def test_snapshot_and_load_pause_the_collector_and_restore_it(tmp_path, monkeypatch):
+    import expkit
+    from expkit.fake import FakeServer
+
+    seen = []
+    real_versions = expkit.frames.versions
+
+    def spy(records, **kwargs):
+        seen.append(gc.isenabled())
+        return real_versions(records, **kwargs)
+
+    monkeypatch.setattr(expkit.frames, "versions", spy)
+    with FakeServer.synthetic(n_flags=5, n_experiments=2, versions_per_config=3, seed=1) as server:
+        snap = expkit.snapshot(server.client(), progress=False)
+    assert seen and not any(seen), "flattening ran with the collector on"
+    assert gc.isenabled()
+    snap.save(tmp_path / "snap")
+    assert expkit.Snapshot.load(tmp_path / "snap").equals(snap)
+    assert gc.isenabled()
