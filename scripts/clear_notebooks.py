@@ -1,78 +1,87 @@
-"""Clear the notebooks' outputs, keeping the expected output of `# NBVAL_CHECK_OUTPUT` cells.
+"""Clear the notebooks' outputs; keep what `# NBVAL_CHECK_OUTPUT` cells must print beside them.
 
-nbval compares a checked cell's fresh output with the output stored in the notebook, so those
-cells keep theirs (text only: it is the assertion); every other cell is committed cleared.
+nbval compares a checked cell's fresh output with an expected output. The notebooks are
+committed with every output cleared, so the expected outputs of the checked cells live in
+``notebooks/expected_outputs.json`` (notebook -> cell id -> text outputs); the root
+``conftest.py`` hands them to nbval when it collects a notebook.
 
-    python scripts/clear_notebooks.py            # clear (keeps stored expected outputs)
-    python scripts/clear_notebooks.py --execute  # re-run on the demo org, then store the
-                                                 # checked cells' outputs and clear the rest
+    python scripts/clear_notebooks.py            # clear every output
+    python scripts/clear_notebooks.py --execute  # re-run on the demo org, record the checked
+                                                 # cells' outputs as expected, then clear
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 
 import nbformat
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+EXPECTED = NOTEBOOKS / "expected_outputs.json"
 MARK = "# NBVAL_CHECK_OUTPUT"
-TEXT_KEYS = {"text/plain"}
 
 
 def _is_checked(cell: nbformat.NotebookNode) -> bool:
     return cell.cell_type == "code" and MARK in cell.source
 
 
-def _text_only(outputs: list) -> list:
+def _text_only(outputs: list) -> list[dict]:
+    """Outputs reduced to what is stable and readable in a diff: streams and text/plain."""
     kept = []
     for out in outputs:
         if out.output_type == "stream":
-            kept.append(out)
-        elif out.output_type in ("execute_result", "display_data"):
-            data = {k: v for k, v in out.data.items() if k in TEXT_KEYS}
-            if data:
-                out.data = data
-                out.metadata = {}
-                kept.append(out)
+            kept.append({"output_type": "stream", "name": out.name, "text": out.text})
+        elif out.output_type in ("execute_result", "display_data") and "text/plain" in out.data:
+            kept.append(
+                {
+                    "output_type": out.output_type,
+                    "data": {"text/plain": out.data["text/plain"]},
+                    "metadata": {},
+                    **({"execution_count": None} if out.output_type == "execute_result" else {}),
+                }
+            )
     return kept
 
 
-def clean(book: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook with unchecked cells cleared and checked cells reduced to text."""
-    count = 0
+def expected_outputs(book: nbformat.NotebookNode) -> dict[str, list[dict]]:
+    """Cell id -> expected text outputs, for the checked cells of an executed notebook."""
+    return {cell.id: _text_only(cell.outputs) for cell in book.cells if _is_checked(cell)}
+
+
+def clear(book: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with every code cell's outputs and execution count removed."""
     for cell in book.cells:
-        if cell.cell_type != "code":
-            continue
-        cell.metadata.pop("execution", None)
-        if _is_checked(cell) and cell.outputs:
-            count += 1
-            cell.outputs = _text_only(cell.outputs)
-            cell.execution_count = count
-        else:
+        if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+            cell.metadata.pop("execution", None)
     return book
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--execute", action="store_true", help="re-run before clearing")
+    parser.add_argument("--execute", action="store_true", help="re-run and record expectations")
     args = parser.parse_args()
+    expected = json.loads(EXPECTED.read_text()) if EXPECTED.exists() else {}
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         book = nbformat.read(path, as_version=4)
+        nbformat.validator.normalize(book)
         if args.execute:
             from nbclient import NotebookClient
 
             for var in ("AMPLITUDE_MANAGEMENT_API_KEY", "AMPLITUDE_REGION", "EXPKIT_FIXTURES"):
                 os.environ.pop(var, None)
-            NotebookClient(
-                book, timeout=300, resources={"metadata": {"path": str(NOTEBOOKS)}}
-            ).execute()
-        nbformat.validator.normalize(book)
-        nbformat.write(clean(book), path)
+            resources = {"metadata": {"path": str(NOTEBOOKS)}}
+            NotebookClient(book, timeout=300, resources=resources).execute()
+            expected[path.name] = expected_outputs(book)
+        nbformat.write(clear(book), path)
         print(f"{path.name}: cleared")
+    if args.execute:
+        EXPECTED.write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
+        print(f"{EXPECTED.name}: written")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The notebooks are committed as sources: no key, starting from connect(), outputs cleared
-except the expected outputs of `# NBVAL_CHECK_OUTPUT` cells (what nbval compares against)."""
+"""The notebooks are committed as sources: every output cleared, no key, starting from
+connect(); the expected outputs of `# NBVAL_CHECK_OUTPUT` cells live beside them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+HERE = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(HERE.glob("*.ipynb"))
+EXPECTED = json.loads((HERE / "expected_outputs.json").read_text())
 KEY_LIKE = re.compile(r"ampex_[A-Za-z0-9]{6,}|Bearer\s+[A-Za-z0-9_\-]{12,}|api_key\s*=\s*['\"]")
 CHECK = "# NBVAL_CHECK_OUTPUT"
 
@@ -27,25 +29,20 @@ def test_the_three_notebooks_exist():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_only_checked_cells_keep_an_output(path: Path):
-    dirty = [
-        i
-        for i, c in enumerate(_code_cells(path))
-        if CHECK not in "".join(c["source"]) and (c.get("outputs") or c.get("execution_count"))
-    ]
-    assert dirty == [], (
-        f"{path.name}: code cells {dirty} carry outputs; run scripts/clear_notebooks.py"
-    )
+def test_outputs_are_cleared(path: Path):
+    dirty = [i for i, c in enumerate(_code_cells(path)) if c["outputs"] or c["execution_count"]]
+    assert dirty == [], f"{path.name}: cells {dirty} carry outputs; run scripts/clear_notebooks.py"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_checked_cells_store_text_expectations(path: Path):
-    for cell in _code_cells(path):
-        if CHECK not in "".join(cell["source"]):
-            continue
-        assert cell["outputs"], "a checked cell needs its expected output stored"
-        for out in cell["outputs"]:
-            assert set(out.get("data", {})) <= {"text/plain"}, "expected outputs are text only"
+def test_each_checked_cell_has_a_text_expectation_and_nothing_else_has(path: Path):
+    checked = {c["id"] for c in _code_cells(path) if CHECK in "".join(c["source"])}
+    expected = EXPECTED.get(path.name, {})
+    assert set(expected) == checked, "run scripts/clear_notebooks.py --execute"
+    for outputs in expected.values():
+        assert outputs, "a checked cell must print something to compare"
+        for out in outputs:
+            assert set(out.get("data", {})) <= {"text/plain"}, "expectations are text only"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -59,4 +56,4 @@ def test_no_key_and_starts_with_connect(path: Path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS[:2], ids=lambda p: p.name)
 def test_deterministic_numbers_are_checked(path: Path):
-    assert any(CHECK in "".join(c["source"]) for c in _code_cells(path))
+    assert EXPECTED[path.name]
