@@ -376,6 +376,9 @@ class PayloadEditor(_Editor):
         # after apply/undo the plan starts from the server's payloads: drop typed texts
         # that are now applied, keep the ones still pending
         self._texts = {k: t for k, t in self._texts.items() if self._pending(k, t)}
+        # what the editor shows is what the plan holds (an unverified apply clears the plan)
+        for key, text in self._texts.items():
+            self.plan.set_payload(key, text)
         self._show_variant()
 
     def _pending(self, key: str, text: str) -> bool:

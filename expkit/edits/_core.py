@@ -674,7 +674,9 @@ class Plan:
         after_state = self._read(self._target)
         actual = self._values(after_state)
         self._state = after_state
-        self._clear()
+        if action == "apply":
+            # the change is made; an undo leaves whatever the user has typed since pending
+            self._clear()
         if actual != planned:
             self._last = None
             message = (

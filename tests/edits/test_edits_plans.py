@@ -489,3 +489,14 @@ def test_a_failed_undo_rolls_back_to_the_applied_state(memory, org):
     memory.fail_writes = set()
     assert plan.undo().verified
     assert org["flags"][0]["rolloutWeights"] == {"control": 1, "treatment": 1}
+
+
+def test_undo_keeps_a_change_typed_after_the_apply(memory, org):
+    plan = RolloutEdit.load(memory, "1001").set_weights({"treatment": 3})
+    plan.apply()
+    plan.set_percentage(40)
+    plan.undo()
+    assert org["flags"][0]["rolloutWeights"] == {"control": 1, "treatment": 1}
+    assert plan.changes() == ["rollout_percentage: 100 → 40"]
+    assert plan.apply().verified
+    assert org["flags"][0]["rolloutPercentage"] == 40

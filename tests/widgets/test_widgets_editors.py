@@ -235,3 +235,20 @@ def test_dry_run_checkbox_sends_no_write(server, client, flag):
     assert "apply: dry run" in editor.status.value
     assert flag()["rolloutWeights"]["control"] == 1
     assert editor.plan.changes() == ["weights.control: 1 → 4"]
+
+
+def test_payload_editor_undo_keeps_an_edit_typed_after_the_apply(client, flag):
+    editor = PayloadEditor(client, "3001")
+    editor.variant.value = "neural"
+    editor.text.value = '{"model": "v3"}'
+    editor.preview_button.click()
+    editor.apply_button.click()
+    editor.variant.value = "bm25"
+    editor.text.value = '{"boost": 7}'
+    editor.undo_button.click()
+    assert flag()["variants"][2]["payload"] == {"model": "v2"}
+    assert editor.text.value == '{"boost": 7}'
+    editor.preview_button.click()
+    assert "payload.bm25" in editor.status.value
+    editor.apply_button.click()
+    assert flag()["variants"][1]["payload"] == {"boost": 7}
