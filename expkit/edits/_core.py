@@ -671,7 +671,20 @@ class Plan:
                 bar.update(1)
 
         results = tuple(StepResult(s.request, f) for s, f in zip(steps, fates, strict=True))
-        after_state = self._read(self._target)
+        try:
+            after_state = self._read(self._target)
+        except ExpkitError as exc:
+            # every step went through: record it, even though it cannot be verified
+            self._last = None
+            message = (
+                f"{action} of {self._describe_config()}: every request was accepted, but "
+                f"re-reading it to verify failed ({type(exc).__name__}: {exc}). Call .reload() "
+                "and check the config before changing it again."
+            )
+            self._audit(
+                action, "unverified", before=before, after=None, steps=results, error=message
+            )
+            raise VerificationError(message, expected=planned, actual=None) from exc
         actual = self._values(after_state)
         self._state = after_state
         if action == "apply":

@@ -500,3 +500,26 @@ def test_undo_keeps_a_change_typed_after_the_apply(memory, org):
     assert plan.changes() == ["rollout_percentage: 100 → 40"]
     assert plan.apply().verified
     assert org["flags"][0]["rolloutPercentage"] == 40
+
+
+def test_a_failed_re_read_after_apply_is_audited_and_raised(memory, org, monkeypatch):
+    from expkit.edits import VerificationError
+    from expkit.errors import TransportError
+
+    plan = RolloutEdit.load(memory, "1001").set_weights({"treatment": 3})
+    reads = iter([True])
+
+    def get(id_):
+        if next(reads, False):
+            return json.loads(json.dumps(org["flags"][0]))
+        raise TransportError("connection reset")
+
+    monkeypatch.setattr(memory.flags, "get", get)
+    with pytest.raises(VerificationError, match="re-reading it to verify failed") as info:
+        plan.apply()
+    assert isinstance(info.value.__cause__, TransportError)
+    assert org["flags"][0]["rolloutWeights"]["treatment"] == 3
+    (line,) = audit_lines()
+    assert line["outcome"] == "unverified"
+    assert [r["fate"] for r in line["requests"]] == ["applied"]
+    assert not plan.can_undo
