@@ -664,13 +664,16 @@ def _sole_variant(cfg: Mapping[str, Any]) -> str | None:
 
 
 def _allocates_nobody(cfg: Mapping[str, Any]) -> bool:
-    """Disabled, or enabled with nobody allocated; unknown ``enabled`` is not inactive."""
+    """Disabled, or enabled with nobody allocated; unknown ``enabled`` or rollout
+    percentage is not inactive (unknown is not 0).
+    """
     enabled = cfg.get("enabled")
     if enabled is False:
         return True
     if enabled is not True:
         return False
-    if allocated_pct(cfg) > 0:
+    pct = allocated_pct(cfg)
+    if math.isnan(pct) or pct > 0:
         return False
     return not any(_segment_allocates(cfg, seg) for seg in _segments(cfg))
 

@@ -180,6 +180,15 @@ def test_inactive_zero_percent_with_no_allocating_segment(org: Org) -> None:
     assert keys(org, "inactive", inactive_days=401) == []
 
 
+def test_inactive_an_unknown_rollout_percentage_is_not_zero(org: Org) -> None:
+    org.flag("zeroed", rolloutPercentage=0, history=[(300, {"rolloutPercentage": None}), (10, {})])
+    org.flag("unknown", rolloutPercentage=None)
+    assert keys(org, "inactive") == []
+    assert findings(org, "inactive", inactive_days=10)["since"].tolist() == [
+        NOW - pd.Timedelta(days=10)
+    ]
+
+
 # --------------------------------------------------------------------------- no-deployment
 
 
