@@ -291,7 +291,8 @@ def _context(
     org: str | None,
     with_plots: bool,
 ) -> dict[str, Any]:
-    now = _now(snapshot)
+    # the same `now` hygiene.check defaults to, so ages agree with the findings' details
+    now = hygiene._resolve_now(snapshot, None)
     configs = getattr(snapshot, "configs", None)
     live = configs
     if configs is not None and not configs.empty:
@@ -379,12 +380,6 @@ def _about(configs: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
 
 def _worst(counts: Mapping[str, int]) -> str:
     return next((s for s in hygiene.SEVERITIES if counts.get(s)), "info")
-
-
-def _now(snapshot: Any) -> pd.Timestamp:
-    taken_at = getattr(snapshot, "taken_at", None)
-    stamp = pd.Timestamp(taken_at) if taken_at is not None else pd.Timestamp.now(tz="UTC")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _expkit_version() -> str:
