@@ -225,9 +225,11 @@ class RolloutEdit(Plan):
             config_steps.append(target.edit(**fields).with_inverse(target.edit(**old)))
 
         # narrowing the audience goes first and widening it last, so that no moment between
-        # two steps exposes more users than either the old or the new state would
+        # two steps exposes more users than either the old or the new state would; switching
+        # on widens whatever the percentage does (the old weights must not go live)
         narrowing = (fields.get("enabled") is False) or (
-            "rollout_percentage" in fields
+            fields.get("enabled") is not True
+            and "rollout_percentage" in fields
             and _number(base["rollout_percentage"]) is not None
             and planned["rollout_percentage"] < base["rollout_percentage"]
         )

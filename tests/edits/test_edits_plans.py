@@ -134,6 +134,22 @@ def test_widening_goes_last(memory, org):
     ]
 
 
+def test_switching_on_goes_last_even_at_a_lower_percentage(memory, org):
+    # enabling first would serve the old weights (here: control, which the new state
+    # serves to nobody) until the weight steps land
+    org["flags"][0]["enabled"] = False
+    plan = (
+        RolloutEdit.load(memory, "1001")
+        .set_enabled(True)
+        .set_percentage(50)
+        .set_weights({"control": 0, "treatment": 1})
+    )
+    assert [r.path for r in plan.requests()] == [
+        "/api/1/flags/1001/variants/control",
+        "/api/1/flags/1001",
+    ]
+
+
 def test_no_change_sends_nothing(memory):
     plan = RolloutEdit.load(memory, "1001").set_weights({"treatment": 1})
     assert plan.requests() == []
