@@ -127,10 +127,9 @@ class _Editor(widgets.VBox):
         self._refresh()
 
     def _refresh(self) -> None:
-        self.validation.value = _errors_html(self.plan.errors)
-        self.apply_button.disabled = not (
-            self._previewed and self.plan.is_valid and self.plan.has_changes
-        )
+        errors = self.plan.errors
+        self.validation.value = _errors_html(errors)
+        self.apply_button.disabled = not (self._previewed and not errors and self.plan.has_changes)
         self.undo_button.disabled = not self.plan.can_undo
 
     def _sync(self) -> None:

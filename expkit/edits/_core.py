@@ -595,14 +595,11 @@ class Plan:
         if current == self._state:
             return
         fields = _changed_fields(self._state["config"], current["config"])
-        for key in ("inclusions",):
-            if key in current and current[key] != self._state.get(key):
-                changed = [
-                    f"inclusions.{v}"
-                    for v in dict.fromkeys([*current[key], *self._state[key]])
-                    if current[key].get(v) != self._state[key].get(v)
-                ]
-                fields = (*fields, *changed)
+        if "inclusions" in current:
+            now, then = current["inclusions"], self._state["inclusions"]
+            fields += tuple(
+                f"inclusions.{v}" for v in dict.fromkeys([*now, *then]) if now.get(v) != then.get(v)
+            )
         config = current["config"]
         who, when = config.get("lastModifiedBy"), config.get("lastModifiedAt")
         if who is None or when is None:
