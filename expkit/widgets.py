@@ -472,6 +472,9 @@ class InclusionsEditor(_Editor):
             )
             self.add_users.value = "\n".join(pending["add_users"])
             self.add_cohorts.value = "\n".join(pending["add_cohorts"])
+        # what the editor shows is what the plan holds: a removal the server already made
+        # (seen on reload) is dropped, not left as an error no control can clear
+        self._record()
         self._refresh()
 
     def _refresh(self) -> None:

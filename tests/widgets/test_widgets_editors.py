@@ -252,3 +252,19 @@ def test_payload_editor_undo_keeps_an_edit_typed_after_the_apply(client, flag):
     assert "payload.bm25" in editor.status.value
     editor.apply_button.click()
     assert flag()["variants"][1]["payload"] == {"boost": 7}
+
+
+def test_inclusions_editor_reload_drops_a_removal_the_server_already_made(client):
+    editor = InclusionsEditor(client, "3001")
+    editor.remove_users.value = ("qa-1",)
+    editor.add_users.value = "beta-1"
+    client.flags.remove_users("3001", "control", ["qa-1"])  # someone else removes it
+    editor.reload_button.click()
+    assert editor.remove_users.options == ("qa-2",)
+    assert editor.plan.errors == []
+    assert "✓ valid" in editor.validation.value
+    assert editor.plan.pending("control")["remove_users"] == []
+    editor.preview_button.click()
+    assert not editor.apply_button.disabled
+    editor.apply_button.click()
+    assert sorted(client.flags.users("3001", "control")) == ["beta-1", "qa-2"]
