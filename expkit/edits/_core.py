@@ -760,9 +760,15 @@ class Plan:
         else:
             end = "Re-reading it failed too: check it in the Amplitude UI."
         lines = "\n".join(f"  {i + 1}. {r}" for i, r in enumerate(results))
+        stuck = fates.count(ROLLBACK_FAILED)
+        rolled = (
+            f"rolling back failed for {stuck} of the {index} step(s) before it"
+            if stuck
+            else "the steps before it were rolled back"
+        )
         message = (
             f"{action} of {self._describe_config()} failed at step {index + 1} of {len(steps)}; "
-            f"the steps before it were rolled back.\n{lines}\n{end}"
+            f"{rolled}.\n{lines}\n{end}"
         )
         self._audit(action, "failed", before=before, after=actual, steps=results, error=message)
         raise PartialApplyError(message, steps=results, restored=restored) from exc

@@ -211,6 +211,16 @@ def test_rollback_failure_is_reported(memory):
     assert "NOT back" in str(info.value)
 
 
+def test_a_failed_rollback_is_in_the_headline(memory):
+    plan = three_step_plan(memory)
+    memory.fail_writes = {3, 4}
+    with pytest.raises(PartialApplyError) as info:
+        plan.apply()
+    head = str(info.value).splitlines()[0]
+    assert "rolling back failed for 1 of the 2 step(s) before it" in head
+    assert "were rolled back" not in head
+
+
 def test_conflict_names_who_and_when(memory, org):
     plan = RolloutEdit.load(memory, "1001").set_weights({"treatment": 3})
     org["flags"][0]["rolloutPercentage"] = 40
