@@ -719,6 +719,12 @@ class Plan:
                 continue
             try:
                 inverse.send()
+            except KeyboardInterrupt:
+                # stop rolling back, but still report (and audit) every step's fate
+                for k in range(j + 1):
+                    fates[k] = ROLLBACK_FAILED
+                    errors[k] = "rollback interrupted"
+                return
             except Exception as exc:
                 fates[j] = ROLLBACK_FAILED
                 errors[j] = f"{type(exc).__name__}: {exc}"

@@ -221,6 +221,17 @@ def test_a_failed_rollback_is_in_the_headline(memory):
     assert "were rolled back" not in head
 
 
+def test_an_interrupted_rollback_is_still_reported_and_audited(memory):
+    plan = three_step_plan(memory)
+    memory.fail_writes = {3}
+    memory.interrupt_writes = {4}  # Ctrl-C while the second step is being rolled back
+    with pytest.raises(PartialApplyError) as info:
+        plan.apply()
+    assert [s.fate for s in info.value.steps] == ["rollback failed", "rollback failed", "failed"]
+    assert "rollback interrupted" in str(info.value)
+    assert audit_lines()[-1]["outcome"] == "failed"
+
+
 def test_conflict_names_who_and_when(memory, org):
     plan = RolloutEdit.load(memory, "1001").set_weights({"treatment": 3})
     org["flags"][0]["rolloutPercentage"] = 40
