@@ -354,9 +354,13 @@ def fetch_inclusions(
     return frames.inclusions(records_out)
 
 
-def fetch_deployments(client: Client, *, mask_keys: bool = True) -> pd.DataFrame:
-    """The ``deployments`` frame; keys masked unless ``mask_keys=False``."""
-    return frames.deployments(client.deployments.list(), mask_keys=mask_keys)
+def fetch_deployments(
+    client: Client, *, mask_keys: bool = True, progress: bool = True
+) -> pd.DataFrame:
+    """The ``deployments`` frame (all pages); keys masked unless ``mask_keys=False``."""
+    with _bar(progress, "deployments", " deployments") as bar:
+        records = _collect(client.deployments.iter(), bar)
+    return frames.deployments(records, mask_keys=mask_keys)
 
 
 # --------------------------------------------------------------------------- snapshot
