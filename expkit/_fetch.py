@@ -187,6 +187,17 @@ def _variants_of(records: Iterable[Mapping[str, Any]], kind: str) -> list[_Varia
     return out
 
 
+def _frame_variants(variants: pd.DataFrame) -> list[_Variant]:
+    """The variants of a ``variants`` frame, in its row order."""
+    return [
+        _Variant(_id(cid), _check_kind(kind), None if pd.isna(key) else key, vkey)
+        for cid, kind, key, vkey in variants[
+            ["config_id", "kind", "config_key", "variant_key"]
+        ].itertuples(index=False)
+        if isinstance(vkey, str)
+    ]
+
+
 def _inclusion_list(client: Client, target: _Variant, field: str, bar: tqdm) -> list[str]:
     resource = getattr(client, _RESOURCE[target.kind])
     try:
@@ -337,13 +348,7 @@ def fetch_inclusions(
                 value=sorted(variants.columns),
                 allowed="a variants frame (expkit.frames.variants / snap.variants)",
             )
-        targets = [
-            _Variant(_id(cid), _check_kind(kind), None if pd.isna(key) else key, vkey)
-            for cid, kind, key, vkey in variants[
-                ["config_id", "kind", "config_key", "variant_key"]
-            ].itertuples(index=False)
-            if isinstance(vkey, str)
-        ]
+        targets = _frame_variants(variants)
     else:
         records = frames._records(variants)
         kinds = [frames._infer_config_kind(r) for r in records]
@@ -846,7 +851,8 @@ class Snapshot:
 
         Asks ``/api/1/versions?start=taken_at`` which configs changed, re-fetches just those
         (one GET each, or the list when that takes fewer requests) and their inclusions
-        (``inclusions=None``: if this snapshot has them). Deployments and mutex/holdout groups
+        (``inclusions=None``: if this snapshot has them; ``True`` on a snapshot without them
+        fetches those of every config; ``False`` leaves none). Deployments and mutex/holdout groups
         have no versions: they are re-fetched when a changed config refers to one this snapshot
         does not know, or always with ``unversioned=True`` (three more requests).
         """
@@ -890,6 +896,11 @@ class Snapshot:
             for kind in _RESOURCE
             for t in _variants_of([r for r in records if changed[_id(r.get("id"))] == kind], kind)
         ]
+        # a snapshot taken without inclusions has none to keep: fetch those of every config
+        fetch_all = with_inclusions and not self.with_inclusions
+        if fetch_all:
+            unchanged = self.variants[~self.variants["config_id"].isin(set(changed))]
+            targets = _frame_variants(unchanged) + targets
         deployments, groups = self.deployments, self.groups
         with _Pool(max_workers) as pool:
             inc_bar = _bar(progress, "inclusions", " requests")
@@ -920,8 +931,10 @@ class Snapshot:
             keep = old[~old[key].isin(ids)] if ids else old
             return _sort(name, _concat(name, [keep, new]))
 
-        inclusions_frame = self.inclusions
-        if with_inclusions:
+        inclusions_frame = frames.empty("inclusions")
+        if fetch_all:
+            inclusions_frame = _sort("inclusions", frames.inclusions(inclusion_records))
+        elif with_inclusions:
             inclusions_frame = merged(
                 "inclusions", self.inclusions, frames.inclusions(inclusion_records), "config_id"
             )

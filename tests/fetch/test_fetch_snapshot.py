@@ -331,3 +331,21 @@ def test_feed_read_in_time_windows_gets_every_version_once() -> None:
     assert not [q for q in feed if "cursor" in q]  # windows, not a cursor chain
     assert len(since.versions) == (snap.versions["created_at"] >= cut).sum()
     assert (since.versions["created_at"] >= cut).all()
+
+
+def test_refresh_asking_for_inclusions_fetches_those_of_every_config(server: FakeServer) -> None:
+    client = server.client(rate_limit=None)
+    snap = expkit.snapshot(client, inclusions=False, progress=False)
+    client.flags.edit("1001", rollout_percentage=5)
+    refreshed = snap.refresh(client, inclusions=True, progress=False)
+    assert refreshed.with_inclusions and len(refreshed.inclusions) == 36
+    assert_snapshots_equal(refreshed, expkit.snapshot(client, progress=False))
+
+
+def test_refresh_without_inclusions_drops_the_stale_ones(server: FakeServer) -> None:
+    client = server.client(rate_limit=None)
+    snap = expkit.snapshot(client, progress=False)
+    client.flags.add_users("1001", "on", ["late@example.com"])
+    refreshed = snap.refresh(client, inclusions=False, progress=False)
+    assert not refreshed.with_inclusions and len(refreshed.inclusions) == 0
+    assert_snapshots_equal(refreshed, expkit.snapshot(client, inclusions=False, progress=False))
