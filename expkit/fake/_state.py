@@ -1341,6 +1341,7 @@ class State:
         """Renames or archives a mutex group (archiving ignores the other fields)."""
         group = self._group(self._mutexes, "mutex", mid)
         _check_unknown(body, ("name", "description", "archive"), "a mutex edit")
+        _check_group_edit(body)
         self._edit_group(group, body, by, slots=True)
 
     def edit_mutex_slot(
@@ -1358,6 +1359,10 @@ class State:
             raise FakeError(404, f"mutex {group['id']} has no slot {number} (slots 1-{len(slots)})")
         _check_unknown(body, ("experiments", "holdouts", "individuals"), "a mutex slot edit")
         by = by or self.api_user
+        holdouts = self._holdout_refs(body["holdouts"], "holdouts") if "holdouts" in body else None
+        individuals = (
+            _check_str_list(body["individuals"], "individuals") if "individuals" in body else None
+        )
         if "experiments" in body:
             new = self._experiment_refs(body["experiments"], "experiments")
             for eid in slot["experiments"]:
@@ -1367,10 +1372,10 @@ class State:
                 if eid not in slot["experiments"]:
                     self._set_parent(eid, group["id"], [slot["variantKey"]], by)
             slot["experiments"] = new
-        if "holdouts" in body:
-            slot["holdouts"] = self._holdout_refs(body["holdouts"], "holdouts")
-        if "individuals" in body:
-            slot["individuals"] = _check_str_list(body["individuals"], "individuals")
+        if holdouts is not None:
+            slot["holdouts"] = holdouts
+        if individuals is not None:
+            slot["individuals"] = individuals
         self._touch_group(group, by)
 
     # ----- holdouts ----------------------------------------------------------------------
@@ -1457,9 +1462,18 @@ class State:
             "a holdout edit",
         )
         by = by or self.api_user
-        if body.get("archive") is not True:
-            if "experiments" in body:
-                new = self._experiment_refs(body["experiments"], "experiments")
+        if not _check_group_edit(body):
+            new = (
+                self._experiment_refs(body["experiments"], "experiments")
+                if "experiments" in body
+                else None
+            )
+            lists = {
+                name: _check_str_list(body[name], name)
+                for name in ("individualInclusion", "individualExclusion")
+                if name in body
+            }
+            if new is not None:
                 for eid in group["experiments"]:
                     if eid not in new:
                         self._set_parent(eid, group["id"], None, by)
@@ -1467,9 +1481,7 @@ class State:
                     if eid not in group["experiments"]:
                         self._set_parent(eid, group["id"], [HOLDOUT_PASS_VARIANT], by)
                 group["experiments"] = new
-            for name in ("individualInclusion", "individualExclusion"):
-                if name in body:
-                    group[name] = _check_str_list(body[name], name)
+            group.update(lists)
         self._edit_group(group, body, by, slots=False)
 
     # ----- group helpers -----------------------------------------------------------------
@@ -1510,9 +1522,8 @@ class State:
     def _edit_group(
         self, group: dict[str, Any], body: Mapping[str, Any], by: str | None, *, slots: bool
     ) -> None:
+        """Applies a group edit already checked by :func:`_check_group_edit`."""
         by = by or self.api_user
-        if "archive" in body:
-            _check_bool(body["archive"], "archive")
         if body.get("archive") is True:
             group["deleted"] = True
             for eid in self._children(group, slots=slots):
@@ -1520,10 +1531,8 @@ class State:
             self._touch_group(group, by)
             return
         if "name" in body:
-            _check_str(body["name"], "name", nonempty=True)
             group["name"] = body["name"]
         if "description" in body:
-            _check_str(body["description"], "description", nullable=True)
             group["description"] = body["description"]
         if body.get("archive") is False:
             group["deleted"] = False
@@ -1563,6 +1572,20 @@ class State:
 # Experiments in a holdout run for users outside it; the docs do not name the variant a
 # holdout dependency allows, so the fake records "off" (not held out).
 HOLDOUT_PASS_VARIANT = "off"
+
+
+def _check_group_edit(body: Mapping[str, Any]) -> bool:
+    """Checks a mutex or holdout edit's ``archive``, ``name`` and ``description``; returns
+    whether it archives (then the other fields are ignored, so not checked)."""
+    if "archive" in body:
+        _check_bool(body["archive"], "archive")
+    if body.get("archive") is True:
+        return True
+    if "name" in body:
+        _check_str(body["name"], "name", nonempty=True)
+    if "description" in body:
+        _check_str(body["description"], "description", nullable=True)
+    return False
 
 
 def _check_weight(value: Any) -> None:

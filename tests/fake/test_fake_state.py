@@ -319,3 +319,41 @@ def test_warm_encodes_each_version_once(state: State):
     assert state.warm(should_stop=lambda: True) == 0
     newest = state.version_records("flags", "11")[0]
     assert newest.to_dict()["flagConfig"]["rolloutPercentage"] == 5
+
+
+def _snapshot(state: State):
+    return state.to_org(), state.clock.now()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"experiments": [21], "name": 5}, "name"),
+        ({"experiments": [21], "individualExclusion": [3]}, "individualExclusion[0]"),
+        ({"individualInclusion": ["a"], "individualExclusion": [3]}, "individualExclusion[0]"),
+        ({"experiments": [21], "archive": "yes"}, "archive"),
+    ],
+)
+def test_invalid_holdout_edit_changes_nothing(state: State, body, field):
+    hid = state.create_holdout({"projectId": 1, "name": "h", "holdoutPercentage": 5})
+    before = _snapshot(state)
+    _raises(400, field, state.edit_holdout, hid, body)
+    assert _snapshot(state) == before
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda s, m: s.edit_mutex_slot(m, 1, {"experiments": [21], "holdouts": ["999"]}), None),
+        (lambda s, m: s.edit_mutex_slot(m, 1, {"experiments": [21], "individuals": [1]}), None),
+        (lambda s, m: s.edit_mutex(m, {"name": "new", "description": 5}), "description"),
+    ],
+)
+def test_invalid_mutex_edit_changes_nothing(state: State, call, field):
+    mid = state.create_mutex(
+        {"projectId": 1, "name": "m", "slots": [{"percentage": 50}, {"percentage": 50}]}
+    )
+    before = _snapshot(state)
+    error = _raises(400, field, call, state, mid)
+    assert error.field
+    assert _snapshot(state) == before
