@@ -862,6 +862,15 @@ class State:
         )
         deployments = _check_id_list(body.get("deployments", []), "deployments")
         self._check_deployments(deployments, "deployments")
+        if kind == "experiments":
+            experiment_type = body.get("experimentType", "a-b-test")
+            _check_choice(
+                experiment_type,
+                "experimentType",
+                EXPERIMENT_TYPES + (LEGACY_EXPERIMENT_TYPES if legacy else ()),
+            )
+            sticky = body.get("stickyBucketing", False)
+            _check_bool(sticky, "stickyBucketing")
 
         cid = self.ids.next_id()
         by = by or self.api_user
@@ -887,14 +896,6 @@ class State:
             "deleted": False,
         }
         if kind == "experiments":
-            experiment_type = body.get("experimentType", "a-b-test")
-            _check_choice(
-                experiment_type,
-                "experimentType",
-                EXPERIMENT_TYPES + (LEGACY_EXPERIMENT_TYPES if legacy else ()),
-            )
-            sticky = body.get("stickyBucketing", False)
-            _check_bool(sticky, "stickyBucketing")
             config.update(
                 {
                     "state": "planning",

@@ -357,3 +357,19 @@ def test_invalid_mutex_edit_changes_nothing(state: State, call, field):
     error = _raises(400, field, call, state, mid)
     assert error.field
     assert _snapshot(state) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"projectId": "1", "key": "k", "experimentType": "bogus"},
+        {"projectId": "1", "key": "k", "stickyBucketing": "yes"},
+    ],
+)
+def test_invalid_experiment_create_moves_neither_clock_nor_ids(state: State, body):
+    before = _snapshot(state)
+    _raises(400, None, state.create_config, "experiments", body)
+    assert _snapshot(state) == before
+    fresh = State.from_org(state.to_org(), clock=FakeClock(state.clock.now()))
+    ok = {"projectId": "1", "key": "k"}
+    assert state.create_config("experiments", ok) == fresh.create_config("experiments", ok)
