@@ -1214,6 +1214,7 @@ class State:
         for name in ("projectId", "label", "type"):
             if body.get(name) in (None, ""):
                 raise _bad(name, "is required")
+        _check_project_id(body["projectId"])
         _check_label(body["label"])
         _check_choice(body["type"], "type", DEPLOYMENT_TYPES)
         did = self.ids.next_id()
@@ -1587,6 +1588,13 @@ def _check_group_edit(body: Mapping[str, Any]) -> bool:
     if "description" in body:
         _check_str(body["description"], "description", nullable=True)
     return False
+
+
+def _check_project_id(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _bad(
+            "projectId", f"must be a project id (string or integer), got {json.dumps(value)}"
+        )
 
 
 def _check_weight(value: Any) -> None:

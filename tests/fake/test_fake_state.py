@@ -373,3 +373,13 @@ def test_invalid_experiment_create_moves_neither_clock_nor_ids(state: State, bod
     fresh = State.from_org(state.to_org(), clock=FakeClock(state.clock.now()))
     ok = {"projectId": "1", "key": "k"}
     assert state.create_config("experiments", ok) == fresh.create_config("experiments", ok)
+
+
+@pytest.mark.parametrize("project_id", [{"a": 1}, ["1"], True, None, 1.5])
+def test_deployment_create_checks_project_id(state: State, project_id):
+    _raises(
+        400,
+        "projectId",
+        state.create_deployment,
+        {"projectId": project_id, "label": "x", "type": "client"},
+    )
