@@ -12,15 +12,14 @@ faster than ``pandas.json_normalize`` and gives typed columns even for empty inp
 
 from __future__ import annotations
 
-import functools
-import gc
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import pandas as pd
 
+from expkit import _gc
 from expkit._schema import BOOL, FLOAT, FRAMES, INT, OBJECT, SCHEMA, STRING, TIME
 from expkit.errors import ValidationError
 
@@ -113,30 +112,6 @@ _DEPLOYMENT_KNOWN = frozenset(_DEPLOYMENT_SCALARS)
 _GROUP_KNOWN = frozenset(_GROUP_SCALARS)
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _gc_paused(func: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Run ``func`` with the cyclic garbage collector paused.
-
-    Flattening allocates millions of small acyclic containers; with a large decoded payload
-    alive, the collector's passes rescan it over and over (measured: up to 2× slower).
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return wrapper
-
-
 # --------------------------------------------------------------------------- public API
 
 
@@ -145,7 +120,7 @@ def empty(name: str) -> pd.DataFrame:
     return _frame(name, {col: [] for col in _schema(name)})
 
 
-@_gc_paused
+@_gc.pausing
 def configs(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     """One row per flag or experiment (``SCHEMA["configs"]``).
 
@@ -166,7 +141,7 @@ def configs(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     return _frame("configs", out)
 
 
-@_gc_paused
+@_gc.pausing
 def variants(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     """One row per variant of each config, with its weight and share (``SCHEMA["variants"]``).
 
@@ -213,7 +188,7 @@ def variants(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     return _rows_frame("variants", rows)
 
 
-@_gc_paused
+@_gc.pausing
 def segments(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     """One row per target segment of each config (``SCHEMA["segments"]``), indexed from 0."""
     recs = _records(records)
@@ -245,7 +220,7 @@ def segments(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     return _rows_frame("segments", rows)
 
 
-@_gc_paused
+@_gc.pausing
 def conditions(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     """One row per condition of each target segment (``SCHEMA["conditions"]``)."""
     recs = _records(records)
@@ -282,7 +257,7 @@ def conditions(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     return _rows_frame("conditions", rows)
 
 
-@_gc_paused
+@_gc.pausing
 def versions(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     """One row per version, sorted by ``config_id`` then ``version`` (``SCHEMA["versions"]``).
 
@@ -311,7 +286,7 @@ def versions(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     return frame.sort_values(["config_id", "version"], kind="stable", ignore_index=True)
 
 
-@_gc_paused
+@_gc.pausing
 def inclusions(records: Records) -> pd.DataFrame:
     """One row per user or cohort included in a variant (``SCHEMA["inclusions"]``).
 
@@ -343,7 +318,7 @@ def inclusions(records: Records) -> pd.DataFrame:
     return _frame("inclusions", out)
 
 
-@_gc_paused
+@_gc.pausing
 def deployments(records: Records, *, mask_keys: bool = True) -> pd.DataFrame:
     """One row per deployment (``SCHEMA["deployments"]``); keys masked unless ``mask_keys=False``.
 
@@ -358,7 +333,7 @@ def deployments(records: Records, *, mask_keys: bool = True) -> pd.DataFrame:
     return _frame("deployments", out)
 
 
-@_gc_paused
+@_gc.pausing
 def groups(records: Records, *, kind: str | None = None) -> pd.DataFrame:
     """One row per mutex or holdout group (``SCHEMA["groups"]``).
 

@@ -69,3 +69,21 @@ def test_snapshot_and_load_pause_the_collector_and_restore_it(tmp_path, monkeypa
     snap.save(tmp_path / "snap")
     assert expkit.Snapshot.load(tmp_path / "snap").equals(snap)
     assert gc.isenabled()
+
+
+def test_flattening_stays_paused_when_another_pauser_leaves_midway():
+    from expkit import frames
+
+    outer = paused()
+    outer.__enter__()
+    seen = []
+
+    def records():
+        # another thread's pause ends while the flattener is running
+        outer.__exit__(None, None, None)
+        seen.append(gc.isenabled())
+        yield {"id": "1", "key": "a"}
+
+    frames.configs(records())
+    assert seen == [False], "the collector came back while flattening"
+    assert gc.isenabled()
