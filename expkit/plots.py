@@ -582,14 +582,34 @@ def _check_freq(freq: Any) -> None:
         ) from exc
 
 
+def _unit(freq: str) -> str:
+    """The period's name for titles: "week", "2 weeks", "month"; else the frequency as given."""
+    offset = pd.Period("2026-01-01", freq=freq).freq
+    base = pd.Period("2026-01-01", freq=offset.base).freqstr  # "M", where offsets say "ME"
+    name = _FREQ_NAMES.get(base.upper().split("-")[0])
+    if name is None:
+        return str(freq)
+    return name if offset.n == 1 else f"{offset.n} {name}s"
+
+
 def _activity(versions_frame: pd.DataFrame, freq: str) -> pd.DataFrame:
-    """Versions created per period (rows, period starts) and kind (columns)."""
+    """Versions created per period (rows, period starts) and kind (columns).
+
+    A multiple such as ``"2W"`` bins whole base periods (weeks) in runs of that many, counted
+    from the first one; ``to_period("2W")`` alone would give each time its own start.
+    """
     times = versions_frame["created_at"]
     if not isinstance(times.dtype, pd.DatetimeTZDtype):
         times = pd.to_datetime(times, utc=True)
-    periods = times.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period(freq)
-    kinds = versions_frame["kind"].astype("string").fillna("other")
-    frame = pd.DataFrame({"period": periods, "kind": kinds})[periods.notna().to_numpy()]
+    times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    valid = times.notna().to_numpy()
+    offset = pd.Period("2026-01-01", freq=freq).freq
+    ordinals = times[valid].dt.to_period(offset.base).array.asi8
+    if len(ordinals):
+        ordinals = ordinals.min() + (ordinals - ordinals.min()) // offset.n * offset.n
+    periods = pd.PeriodIndex.from_ordinals(ordinals, freq=offset)
+    kinds = versions_frame["kind"].astype("string").fillna("other")[valid]
+    frame = pd.DataFrame({"period": periods, "kind": kinds.to_numpy()})
     counts = frame.groupby(["period", "kind"]).size().unstack("kind", fill_value=0)
     full = pd.period_range(counts.index.min(), counts.index.max(), freq=counts.index.freq)
     counts = counts.reindex(full, fill_value=0)
@@ -622,7 +642,7 @@ def change_activity(
     )
     _check_freq(freq)
     ax = ax or plt.gca()
-    unit = _FREQ_NAMES.get(str(freq).upper().split("-")[0], str(freq))
+    unit = _unit(freq)
     title = f"Changes per {unit} across the org"
     valid = versions_frame[versions_frame["created_at"].notna()]
     if valid.empty:

@@ -176,3 +176,19 @@ def test_import_expkit_does_not_import_matplotlib():
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_change_activity_multiple_periods_count_every_version():
+    # flags on Jan 5, 6 and 20, experiments on Jan 7 and 20: two-week bins from Jan 5
+    _, ax = plt.subplots()
+    plots.change_activity(_versions(), freq="2W", ax=ax)
+    assert _heights(ax) == {"flag": [2, 1], "experiment": [1, 1]}
+    flag_bars = ax.containers[0]
+    starts = [mdates.num2date(p.get_x()).date().isoformat() for p in flag_bars.patches]
+    assert starts == ["2026-01-05", "2026-01-19"]
+    assert flag_bars.patches[0].get_width() == pytest.approx(14 * 0.8)
+    _, ax = plt.subplots()
+    plots.change_activity(_versions(), freq="3D", ax=ax)
+    assert sum(_heights(ax)["flag"]) == 3 and sum(_heights(ax)["experiment"]) == 2
+    assert ax.get_title(loc="left") == "Changes per 3 days across the org"
+    assert ax.get_ylabel() == "Versions created (count per 3 days)"
