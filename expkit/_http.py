@@ -351,7 +351,7 @@ class HttpClient:
         self._backoff_factor = float(backoff_factor)
         self._backoff_max = float(backoff_max)
         self._backoff_jitter = float(backoff_jitter)
-        self._secret = _Secret(api_key)
+        self._secret = _Secret(_clean_key(api_key, key_hint))
         self._key_hint = key_hint
         self._auth = _BearerAuth(self._secret)
         self.rate_limiter = RateLimiter(rate_limit) if rate_limit is not None else None
@@ -719,6 +719,26 @@ class HttpClient:
                 return
             seen.add(next_cursor)
             cursor = next_cursor
+
+
+def _clean_key(api_key: str | None, key_hint: str) -> str | None:
+    """The key without surrounding whitespace (a pasted newline); refused if unusable.
+
+    A key with a space, a control or a non-ASCII character inside cannot travel in a header:
+    http.client would raise a plain ValueError that prints it. The error here never does.
+    """
+    key = api_key.strip() if isinstance(api_key, str) else api_key
+    if not key:
+        return None
+    if not all(ch.isascii() and ch.isprintable() and not ch.isspace() for ch in key):
+        raise ValidationError(
+            f"The API key (from api_key= or {key_hint}) contains a space, a control or a "
+            "non-ASCII character; copy the key again from the 'Management API' page.",
+            field="api_key",
+            value="<hidden>",
+            allowed="printable ASCII characters without spaces",
+        )
+    return key
 
 
 def _check_timeout(timeout: Any) -> None:
