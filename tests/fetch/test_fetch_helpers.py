@@ -132,3 +132,19 @@ def test_snapshot_command_saves_a_loadable_snapshot(
     assert snapshot_command(args) == 0
     assert seen["fixtures"] == "x" and seen["region"] == "eu"
     assert len(expkit.Snapshot.load(tmp_path / "t").inclusions) == 36
+
+
+def test_every_fetch_helper_and_refresh_are_silent_with_progress_false(
+    server: FakeServer, capfd: pytest.CaptureFixture
+) -> None:
+    client = server.client(rate_limit=None)
+    expkit.fetch_flags(client, progress=False)
+    expkit.fetch_experiments(client, progress=False)
+    expkit.fetch_versions(client, progress=False)
+    expkit.fetch_versions(client, config_id="1009", kind="experiment", progress=False)
+    expkit.fetch_inclusions(client, progress=False)
+    expkit.fetch_deployments(client, progress=False)
+    snap = expkit.snapshot(client, progress=False)
+    client.flags.edit("1001", rollout_percentage=5)
+    snap.refresh(client, progress=False)
+    assert capfd.readouterr() == ("", "")
