@@ -342,6 +342,16 @@ def _annotate(ax: Axes, steps: _Steps, x0: float, x1: float, *, fontsize: float 
     return len(taken)
 
 
+# fill_between options each area needs as drawn: a user's value would clash with ours
+_RESERVED_FILL = {"step": "one step per version", "label": "the variant key", "gid": "'variant'"}
+
+
+def _variant_colors(variants: list[str], color: Any) -> dict[str, Any]:
+    return _stack_colors(
+        color, dict(zip(variants, _palette(len(variants)), strict=True)), what="variant"
+    )
+
+
 def _variant_order(one: pd.DataFrame) -> list[str]:
     ordered = one.sort_values(["version"], kind="stable")["variant_key"].dropna()
     return list(dict.fromkeys(str(v) for v in ordered))
@@ -450,6 +460,7 @@ def rollout_history(
     by_segment: bool = False,
     annotate: bool = True,
     until: datetime | pd.Timestamp | str | None = None,
+    color: Any = None,
     **kwargs: Any,
 ) -> Axes | Figure:
     """Stacked step areas of each variant's effective % of everyone else over the versions.
@@ -457,8 +468,9 @@ def rollout_history(
     ``history`` is ``expkit.rollout_history(versions)``; ``config`` (key or id) picks one
     config when it holds several. Disabled spans are hatched, each version is a marker on
     the top edge, and ``annotate`` labels versions with who changed them where labels fit.
-    ``until`` ends the last step (default: a little after the last version). ``kwargs`` go
-    to ``fill_between``. Returns the Axes, or with ``by_segment=True`` a Figure of small
+    ``until`` ends the last step (default: a little after the last version). ``color`` is one
+    colour, a dict variant -> colour (other variants keep theirs) or a list of colours in
+    stacking order; other ``kwargs`` go to ``fill_between``. Returns the Axes, or with ``by_segment=True`` a Figure of small
     multiples, one per population (everyone else and each segment, by name).
     """
     require_frame(
@@ -471,20 +483,35 @@ def rollout_history(
             value=ax,
             allowed="None when by_segment=True",
         )
+    reserved = sorted(set(kwargs) & set(_RESERVED_FILL))
+    if reserved:
+        name = reserved[0]
+        raise ValidationError(
+            f"{name}= is set by rollout_history itself ({_RESERVED_FILL[name]}); leave it out.",
+            field=name,
+            value=kwargs[name],
+            allowed="any fill_between option but " + ", ".join(_RESERVED_FILL),
+        )
     one = _select_config(history, config)
     one = one[one["created_at"].notna()]
     title_key = str(one["config_key"].iloc[0]) if not one.empty else ""
     kind = str(one["kind"].iloc[0]) if not one.empty and "kind" in one else "config"
     if by_segment:
         return _by_segment(
-            one, title_key=title_key, kind=kind, annotate=annotate, until=until, **kwargs
+            one,
+            title_key=title_key,
+            kind=kind,
+            annotate=annotate,
+            until=until,
+            color=color,
+            **kwargs,
         )
     ax = ax or plt.gca()
     title = f"Rollout of {kind} {title_key} to everyone else".replace("  ", " ")
     if one.empty:
         return _empty(ax, "No versions to plot", title=title)
     variants = _variant_order(one)
-    colors = dict(zip(variants, _palette(len(variants)), strict=True))
+    colors = _variant_colors(variants, color)
     steps = _steps(one, EVERYONE_ELSE, variants)
     end = _end(steps, until)
     _draw_population(ax, steps, colors, end=end, annotate=annotate, **kwargs)
@@ -512,7 +539,14 @@ def _populations(one: pd.DataFrame) -> list[str]:
 
 
 def _by_segment(
-    one: pd.DataFrame, *, title_key: str, kind: str, annotate: bool, until: Any, **kwargs: Any
+    one: pd.DataFrame,
+    *,
+    title_key: str,
+    kind: str,
+    annotate: bool,
+    until: Any,
+    color: Any,
+    **kwargs: Any,
 ) -> Figure:
     names = _populations(one)
     ncols = 2 if len(names) == 4 else min(3, len(names))
@@ -534,7 +568,7 @@ def _by_segment(
             extra.set_visible(False)
         return fig
     variants = _variant_order(one)
-    colors = dict(zip(variants, _palette(len(variants)), strict=True))
+    colors = _variant_colors(variants, color)
     any_disabled = any_absent = False
     end = None
     for axis, name in zip(flat, names, strict=False):

@@ -254,3 +254,30 @@ def test_versions_with_unknown_percentage_are_gaps_not_zeros():
     # drawn over weeks 0-1 and 2-3 only: nothing between day 7 and day 14
     assert not any(_day(7) + 0.01 < x < _day(14) - 0.01 for x in xs)
     assert max(y for _, y in treatment.get_paths()[-1].vertices) == pytest.approx(80.0)
+
+
+def test_color_per_variant_list_or_one_and_reserved_kwargs_name_the_field():
+    from matplotlib.colors import to_hex
+
+    history = _history([config(percentage=10), config(percentage=50)])
+    _, ax = plt.subplots()
+    plots.rollout_history(history, ax=ax, color={"treatment": "black"})
+    colours = {a.get_label(): to_hex(a.get_facecolor()[0]) for a in _areas(ax)}
+    assert colours == {"control": plots.OKABE_ITO[0].lower(), "treatment": "#000000"}
+    legend = {
+        t.get_text(): to_hex(h.get_facecolor())
+        for t, h in zip(ax.get_legend().get_texts(), ax.get_legend().legend_handles, strict=True)
+    }
+    assert legend == {"treatment": "#000000", "control": plots.OKABE_ITO[0].lower()}
+    _, ax = plt.subplots()
+    plots.rollout_history(history, ax=ax, color=["red", "blue"])
+    assert [to_hex(a.get_facecolor()[0]) for a in _areas(ax)] == ["#ff0000", "#0000ff"]
+    fig = plots.rollout_history(history, by_segment=True, color="green")
+    assert {to_hex(a.get_facecolor()[0]) for a in _areas(fig.axes[0])} == {to_hex("green")}
+    with pytest.raises(ValidationError, match="color") as info:
+        plots.rollout_history(history, color={"control": "not-a-colour"})
+    assert info.value.field == "color"
+    for name, value in (("step", "pre"), ("label", "x")):
+        with pytest.raises(ValidationError, match=name) as info:
+            plots.rollout_history(history, **{name: value})
+        assert info.value.field == name
