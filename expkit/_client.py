@@ -25,12 +25,13 @@ def _seg(value: Any, field: str) -> str:
     """A path segment: an id or key, URL-quoted (variant keys may hold spaces or '/')."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    if not isinstance(value, str) or not value.strip():
+    # "." and ".." would be dropped from the URL path, sending the request to the parent
+    if not isinstance(value, str) or not value.strip() or value in v.DOT_SEGMENTS:
         raise ValidationError(
-            f"{field} must be a non-empty string, got {value!r}.",
+            f"{field} must be a non-empty string other than '.' or '..', got {value!r}.",
             field=field,
             value=value,
-            allowed="a non-empty string",
+            allowed="a non-empty string other than '.' or '..'",
         )
     return quote(value, safe="")
 

@@ -61,6 +61,8 @@ DECISIONS = ("rollout", "rollback", "continue-running")
 MAX_INCLUSIONS = 2000
 MAX_BULK_DELETE = 100
 DEPLOYMENT_LABEL = re.compile(r"^[A-Za-z0-9_-]+$")
+# path segments that URL normalisation removes (RFC 3986 §5.2.4), with the empty one
+DOT_SEGMENTS = ("", ".", "..")
 
 # "not given" (Ellipsis, as in edit_variant(payload=...)); None is a valid JSON payload
 _NOTHING: Any = ...
@@ -135,10 +137,12 @@ def require_id(value: Any, field: str = "id") -> str:
     """An id as a non-empty string (ints are accepted and converted)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, str) and value.strip() and "/" not in value:
+    # "." and ".." would be dropped from the URL path, sending the request to the parent
+    if isinstance(value, str) and value.strip() not in DOT_SEGMENTS and "/" not in value:
         return value.strip()
     raise _fail(
-        f"{field} must be a non-empty id string without '/', got {_short(value)}.",
+        f"{field} must be a non-empty id string without '/' and other than '.' or '..', "
+        f"got {_short(value)}.",
         field,
         value,
         "a string such as '123456' (ints are accepted)",

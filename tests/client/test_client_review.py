@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from client_double import API_KEY, BASE, DoubleAdapter, make_session
 
-from expkit import Client, ValidationError
+from expkit import Client, LegacyClient, ValidationError
 
 # the key ---------------------------------------------------------------------------------
 
@@ -38,4 +38,36 @@ def test_a_blank_key_counts_as_no_key(double: DoubleAdapter):
     with pytest.raises(ValidationError) as info:
         client.flags.list()
     assert info.value.field == "api_key"
+    assert double.calls == []
+
+
+# path segments ---------------------------------------------------------------------------
+
+DOT_SEGMENT_CALLS = {
+    "edit_variant": lambda c, s: c.flags.edit_variant("1", s, name="x"),
+    "remove_variant": lambda c, s: c.experiments.remove_variant("1", s),
+    "remove_all_users": lambda c, s: c.flags.remove_all_users("1", s),
+    "remove_deployment": lambda c, s: c.flags.remove_deployment("1", s),
+    "version": lambda c, s: c.flags.version("1", s),
+    "edit": lambda c, s: c.flags.edit(s, archive=True),
+    "get": lambda c, s: c.experiments.get(s),
+    "mutexes.edit": lambda c, s: c.mutexes.edit(s, name="x"),
+    "holdouts.get": lambda c, s: c.holdouts.get(s),
+    "deployments.edit": lambda c, s: c.deployments.edit(s, archive=True),
+    "legacy.experiment": lambda c, s: c.legacy.experiment(s),
+    "legacy.activate": lambda c, s: c.legacy.activate(s),
+}
+
+
+@pytest.mark.parametrize("segment", [".", ".."])
+@pytest.mark.parametrize("call", DOT_SEGMENT_CALLS.values(), ids=DOT_SEGMENT_CALLS.keys())
+def test_dot_segments_are_refused_before_sending(double: DoubleAdapter, call, segment):
+    # requests removes "." and ".." from URL paths: edit_variant("1", "..", name=...) would
+    # PATCH /api/1/flags/1/, renaming the flag itself
+    client = Client(API_KEY, base_url=BASE, session=make_session(double), rate_limit=None)
+    client.legacy = LegacyClient(API_KEY, base_url=BASE, session=make_session(double))
+    with pytest.raises(ValidationError) as info:
+        call(client, segment)
+    assert info.value.value == segment
+    assert "'.'" in str(info.value) and "'..'" in str(info.value)
     assert double.calls == []
