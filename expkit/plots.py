@@ -184,7 +184,7 @@ def _version_table(one: pd.DataFrame) -> pd.DataFrame:
 def _steps(one: pd.DataFrame, segment: str, variants: list[str]) -> _Steps:
     """The rollout of one population of one config, every version of the config included."""
     table = _version_table(one)
-    population = one[one["segment"] == segment]
+    population = one[one["population"] == segment]
     if segment == EVERYONE_ELSE and "segment_index" in one.columns:
         population = population[population["segment_index"].isna()]
     present = table["version"].isin(population["version"]).tolist()
@@ -492,7 +492,7 @@ def rollout_history(
             value=kwargs[name],
             allowed="any fill_between option but " + ", ".join(_RESERVED_FILL),
         )
-    one = _select_config(history, config)
+    one = _label_populations(_select_config(history, config))
     one = one[one["created_at"].notna()]
     title_key = str(one["config_key"].iloc[0]) if not one.empty else ""
     kind = str(one["kind"].iloc[0]) if not one.empty and "kind" in one else "config"
@@ -530,12 +530,26 @@ def rollout_history(
     return ax
 
 
+def _label_populations(one: pd.DataFrame) -> pd.DataFrame:
+    """``one`` with a ``population`` column: the segment's name, and for segments that share a
+    name within a version "Beta#2", "Beta#3"… by position (as ``diff_versions`` names them).
+    """
+    label = one["segment"].astype("string")
+    if "segment_index" in one.columns and not one.empty:
+        rank = one.groupby(["version", "segment"], dropna=False)["segment_index"].rank(
+            method="dense"
+        )
+        later = (rank > 1).fillna(False).to_numpy(dtype=bool)
+        label[later] = label[later] + "#" + rank[later].astype(int).astype(str)
+    return one.assign(population=label)
+
+
 def _populations(one: pd.DataFrame) -> list[str]:
     names = one.sort_values(["version"], kind="stable")
     named = names[names["segment"] != EVERYONE_ELSE]
     if "segment_index" in named.columns:
         named = named.sort_values(["version", "segment_index"], kind="stable")
-    return [EVERYONE_ELSE, *dict.fromkeys(str(s) for s in named["segment"].dropna())]
+    return [EVERYONE_ELSE, *dict.fromkeys(str(s) for s in named["population"].dropna())]
 
 
 def _by_segment(

@@ -281,3 +281,22 @@ def test_color_per_variant_list_or_one_and_reserved_kwargs_name_the_field():
         with pytest.raises(ValidationError, match=name) as info:
             plots.rollout_history(history, **{name: value})
         assert info.value.field == name
+
+
+def test_by_segment_keeps_segments_that_share_a_name_apart():
+    twin = [
+        {"name": "Beta", "percentage": 10, "rolloutWeights": {"control": 1}},
+        {"name": "Beta", "percentage": 80, "rolloutWeights": {"treatment": 1}},
+    ]
+    history = _history([config(percentage=10, segments=twin)])
+    fig = plots.rollout_history(history, by_segment=True)
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert [a.get_title(loc="left") for a in visible] == ["everyone else", "Beta", "Beta#2"]
+    tops = [
+        {
+            a.get_label(): max((y for p in a.get_paths() for _, y in p.vertices), default=0.0)
+            for a in _areas(axis)
+        }
+        for axis in visible[1:]
+    ]
+    assert tops == [{"control": 10.0, "treatment": 0.0}, {"control": 0.0, "treatment": 80.0}]
