@@ -24,12 +24,21 @@ def connect(
     The key comes from ``api_key=`` or ``AMPLITUDE_MANAGEMENT_API_KEY``. Without one (or when
     ``fixtures=`` is given) a ``FakeServer`` is started on 127.0.0.1 over ``fixtures`` (default:
     ``EXPKIT_FIXTURES``, else the bundled demo org) and stopped when the interpreter exits.
-    One line says which.
+    ``base_url=`` always gives a client on that server. One line says which.
     """
     from expkit._client import Client
+    from expkit.errors import ValidationError
 
     has_key = bool(client_options.get("api_key") or os.environ.get(KEY_ENV))
-    if has_key and fixtures is None and "base_url" not in client_options:
+    if client_options.get("base_url") is not None and fixtures is not None:
+        raise ValidationError(
+            "connect() takes fixtures= (a local fake over them) or base_url= (that server), "
+            "not both.",
+            field="base_url",
+            value=client_options["base_url"],
+            allowed="either fixtures= or base_url=",
+        )
+    if fixtures is None and (has_key or client_options.get("base_url") is not None):
         client = Client(**client_options)
         if not quiet:
             print(f"expkit: live Amplitude Experiment API at {client.base_url}")

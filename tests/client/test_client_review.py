@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from client_double import API_KEY, BASE, DoubleAdapter, make_session
 
+import expkit
 from expkit import Client, LegacyClient, ValidationError
 
 # the key ---------------------------------------------------------------------------------
@@ -71,3 +72,27 @@ def test_dot_segments_are_refused_before_sending(double: DoubleAdapter, call, se
     assert info.value.value == segment
     assert "'.'" in str(info.value) and "'..'" in str(info.value)
     assert double.calls == []
+
+
+# connect ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_key", [True, False])
+def test_connect_with_base_url_gives_a_client_on_that_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], with_key
+):
+    monkeypatch.delenv("AMPLITUDE_MANAGEMENT_API_KEY", raising=False)
+    options = {"api_key": API_KEY} if with_key else {}
+    client = expkit.connect(base_url="http://127.0.0.1:8765", rate_limit=50, **options)
+    assert client.base_url == "http://127.0.0.1:8765"
+    assert client.http.rate_limiter.rate == 50
+    assert not hasattr(client, "_fake_server")
+    assert client.request_count == 0
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8765" in out and API_KEY not in out
+
+
+def test_connect_refuses_fixtures_and_base_url_together(tmp_path):
+    with pytest.raises(ValidationError) as info:
+        expkit.connect(tmp_path, base_url="http://127.0.0.1:8765")
+    assert info.value.field == "base_url"
