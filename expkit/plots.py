@@ -745,7 +745,22 @@ _SEVERITIES = ("error", "warning", "info")
 def _finding_counts(findings: pd.DataFrame) -> pd.DataFrame:
     """Findings per rule (rows, most severe and most frequent first) and severity (columns)."""
     severity = findings["severity"].astype("string")
-    unknown = sorted(set(severity.dropna()) - set(_SEVERITIES))
+    if severity.isna().any():
+        raise ValidationError(
+            f"findings has {int(severity.isna().sum())} row(s) without a severity.",
+            field="severity",
+            value=None,
+            allowed=_SEVERITIES,
+        )
+    rules = findings["rule"].astype("string")
+    if rules.isna().any():
+        raise ValidationError(
+            f"findings has {int(rules.isna().sum())} row(s) without a rule.",
+            field="rule",
+            value=None,
+            allowed="a rule id (expkit.hygiene.check's rule column)",
+        )
+    unknown = sorted(set(severity) - set(_SEVERITIES))
     if unknown:
         raise ValidationError(
             f"findings has unknown severity value(s) {', '.join(repr(u) for u in unknown)}.",
@@ -753,7 +768,7 @@ def _finding_counts(findings: pd.DataFrame) -> pd.DataFrame:
             value=unknown,
             allowed=_SEVERITIES,
         )
-    table = pd.crosstab(findings["rule"].astype("string"), severity)
+    table = pd.crosstab(rules, severity)
     table = table.reindex(columns=list(_SEVERITIES), fill_value=0)
     rank = table.assign(_total=table.sum(axis=1)).sort_values(
         ["error", "warning", "_total"], ascending=False, kind="stable"

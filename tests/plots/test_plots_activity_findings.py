@@ -192,3 +192,18 @@ def test_change_activity_multiple_periods_count_every_version():
     assert sum(_heights(ax)["flag"]) == 3 and sum(_heights(ax)["experiment"]) == 2
     assert ax.get_title(loc="left") == "Changes per 3 days across the org"
     assert ax.get_ylabel() == "Versions created (count per 3 days)"
+
+
+def test_findings_without_a_severity_are_an_error_not_dropped():
+    for missing in ([0], list(range(len(_findings())))):
+        bad = _findings()
+        bad.loc[missing, "severity"] = pd.NA
+        with pytest.raises(ValidationError, match="severity") as info:
+            plots.findings(bad)
+        assert info.value.field == "severity"
+        assert "'error', 'warning', 'info'" in str(info.value)
+    bad = _findings()
+    bad.loc[2, "rule"] = pd.NA
+    with pytest.raises(ValidationError, match="rule") as info:
+        plots.findings(bad)
+    assert info.value.field == "rule"
