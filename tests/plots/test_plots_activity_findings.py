@@ -207,3 +207,23 @@ def test_findings_without_a_severity_are_an_error_not_dropped():
     with pytest.raises(ValidationError, match="rule") as info:
         plots.findings(bad)
     assert info.value.field == "rule"
+
+
+def test_no_plot_shows_or_saves(monkeypatch):
+    from matplotlib.figure import Figure
+
+    from expkit import rollout_history
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("plots must not show() or savefig()")
+
+    monkeypatch.setattr(plt, "show", refuse)
+    monkeypatch.setattr(plt, "savefig", refuse)
+    monkeypatch.setattr(Figure, "show", refuse)
+    monkeypatch.setattr(Figure, "savefig", refuse)
+    segments = [{"name": "Beta", "percentage": 50, "rolloutWeights": {"control": 1}}]
+    history = rollout_history(versions_frame([config(segments=segments), config(enabled=False)]))
+    plots.rollout_history(history)
+    plots.rollout_history(history, by_segment=True)
+    plots.change_activity(_versions())
+    plots.findings(_findings())
