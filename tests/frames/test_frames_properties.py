@@ -258,3 +258,23 @@ def test_groups_respect_schema(records: list[dict[str, Any]]) -> None:
     df = frames.groups(records)
     check(df, "groups")
     assert set(df["kind"]) <= {"mutex", "holdout"}
+
+
+@SETTINGS
+@given(
+    st.lists(config, max_size=3), st.lists(version, max_size=3), st.lists(deployment, max_size=2)
+)
+def test_frames_of_any_records_survive_save_and_load(
+    tmp_path_factory: Any, configs: list[Any], versions: list[Any], deployments: list[Any]
+) -> None:
+    import expkit
+
+    built = {name: frames.empty(name) for name in SCHEMA}
+    for name in ("configs", "variants", "segments", "conditions"):
+        built[name] = getattr(frames, name)(configs)
+    built["versions"] = frames.versions(versions)
+    built["deployments"] = frames.deployments(deployments)
+    snap = expkit.Snapshot(**built, taken_at="2026-01-01T00:00:00Z")
+    loaded = expkit.Snapshot.load(snap.save(tmp_path_factory.mktemp("snap")))
+    for name in SCHEMA:
+        pd.testing.assert_frame_equal(getattr(loaded, name), getattr(snap, name), obj=name)
