@@ -1310,6 +1310,7 @@ class State:
                     "cohorts": [],
                 }
             )
+        _check_one_slot_each(built, "slots[{slot}].experiments[{item}]")
         total = sum(s["percentage"] for s in built)
         if total != 100:
             raise _bad("slots", f"slot percentages must sum to 100, got {total}")
@@ -1367,11 +1368,16 @@ class State:
         )
         if "experiments" in body:
             new = self._experiment_refs(body["experiments"], "experiments")
+            _check_one_slot_each([{"experiments": new}], "experiments[{item}]")
             for eid in slot["experiments"]:
                 if eid not in new:
                     self._set_parent(eid, group["id"], None, by)
             for eid in new:
                 if eid not in slot["experiments"]:
+                    # an experiment is in one slot of a group: adding it here moves it
+                    for other in slots:
+                        if other is not slot and eid in other["experiments"]:
+                            other["experiments"] = [e for e in other["experiments"] if e != eid]
                     self._set_parent(eid, group["id"], [slot["variantKey"]], by)
             slot["experiments"] = new
         if holdouts is not None:
@@ -1574,6 +1580,21 @@ class State:
 # Experiments in a holdout run for users outside it; the docs do not name the variant a
 # holdout dependency allows, so the fake records "off" (not held out).
 HOLDOUT_PASS_VARIANT = "off"
+
+
+def _check_one_slot_each(slots: list[dict[str, Any]], where: str) -> None:
+    """400 when an experiment is listed twice across ``slots`` (``where`` is formatted with
+    ``slot`` and ``item`` indexes to name the repeat)."""
+    seen: dict[Any, int] = {}
+    for i, slot in enumerate(slots):
+        for j, eid in enumerate(slot["experiments"]):
+            if eid in seen:
+                raise _bad(
+                    where.format(slot=i, item=j),
+                    f"experiment {eid} is listed twice (also in slot {seen[eid] + 1}); "
+                    "an experiment can be in one slot of a mutex group only",
+                )
+            seen[eid] = i
 
 
 def _check_group_edit(body: Mapping[str, Any]) -> bool:

@@ -383,3 +383,27 @@ def test_deployment_create_checks_project_id(state: State, project_id):
         state.create_deployment,
         {"projectId": project_id, "label": "x", "type": "client"},
     )
+
+
+def test_an_experiment_is_in_one_slot_of_a_mutex(state: State):
+    mid = state.create_mutex(
+        {
+            "projectId": 1,
+            "name": "m",
+            "slots": [{"percentage": 50, "experiments": [21]}, {"percentage": 50}],
+        }
+    )
+    state.edit_mutex_slot(mid, 2, {"experiments": [21]})
+    assert [s["experiments"] for s in state.mutex(mid)["slots"]] == [[], [21]]
+    # clearing the slot it left must not drop the dependency on the slot it is in
+    state.edit_mutex_slot(mid, 1, {"experiments": []})
+    assert state.get_config("experiments", "21")["parentDependencies"]["flags"] == {mid: ["slot-2"]}
+    before = _snapshot(state)
+    _raises(400, "experiments[1]", state.edit_mutex_slot, mid, 1, {"experiments": [21, "21"]})
+    twice = {
+        "projectId": 1,
+        "name": "m2",
+        "slots": [{"percentage": 50, "experiments": [21]}, {"percentage": 50, "experiments": [21]}],
+    }
+    _raises(400, "slots[1].experiments[0]", state.create_mutex, twice)
+    assert _snapshot(state) == before
