@@ -266,9 +266,23 @@ class _StatusResponse:
         return False
 
 
+def _body_text(response: requests.Response) -> str:
+    """The body as text: its declared charset, else UTF-8 (JSON's encoding, RFC 8259).
+
+    requests reads ``text/*`` without a charset as ISO-8859-1 and guesses when there is no
+    Content-Type, which garbles non-ASCII names in JSON served that way.
+    """
+    if "charset=" in response.headers.get("Content-Type", "").lower():
+        return response.text
+    try:
+        return response.content.decode("utf-8")
+    except UnicodeDecodeError:
+        return response.text
+
+
 def _parse_success(response: requests.Response) -> Any:
     """JSON, the text ``OK`` (any case), or None for an empty body."""
-    text = response.text
+    text = _body_text(response)
     if not text.strip():
         return None
     stripped = text.strip()
@@ -532,7 +546,7 @@ class HttpClient:
                     response.status_code,
                     method,
                     shown_url,
-                    response.text,
+                    self._redact(_body_text(response)),
                     attempts=attempts,
                     hint="the server sent a body that is not valid JSON.",
                 ) from exc
@@ -597,7 +611,7 @@ class HttpClient:
             or response.headers.get("X-Amz-Request-Id")
         )
         try:
-            body = response.text
+            body = _body_text(response)
         except Exception:
             body = ""
         body = self._redact(body)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from client_double import API_KEY, BASE, DoubleAdapter, make_session
+from client_double import API_KEY, BASE, DoubleAdapter, Reply, make_session
 
 import expkit
-from expkit import Client, LegacyClient, ValidationError
+from expkit import ApiError, BadRequestError, Client, LegacyClient, ValidationError
 
 # the key ---------------------------------------------------------------------------------
 
@@ -96,3 +98,36 @@ def test_connect_refuses_fixtures_and_base_url_together(tmp_path):
     with pytest.raises(ValidationError) as info:
         expkit.connect(tmp_path, base_url="http://127.0.0.1:8765")
     assert info.value.field == "base_url"
+
+
+# decoding bodies -------------------------------------------------------------------------
+
+NAME = "Caf\u00e9 \u2013 \u6d4b\u8bd5"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/json"])
+def test_bodies_without_a_charset_are_read_as_utf8(
+    client: Client, double: DoubleAdapter, content_type
+):
+    # requests reads text/* without a charset as ISO-8859-1; JSON is UTF-8 (RFC 8259)
+    headers = {"Content-Type": content_type} if content_type else {}
+    double.reply(Reply(200, json.dumps({"name": NAME}, ensure_ascii=False).encode(), headers))
+    assert client.flags.get("1") == {"name": NAME}
+    double.reply(Reply(400, f"name {NAME} is taken".encode(), headers))
+    with pytest.raises(BadRequestError) as info:
+        client.flags.edit("1", name=NAME)
+    assert info.value.body == f"name {NAME} is taken"
+    assert NAME in str(info.value)
+
+
+def test_a_declared_charset_is_honoured(client: Client, double: DoubleAdapter):
+    body = '{"name": "Caf\u00e9"}'.encode("latin-1")
+    double.reply(Reply(200, body, {"Content-Type": "application/json; charset=iso-8859-1"}))
+    assert client.flags.get("1") == {"name": "Caf\u00e9"}
+
+
+def test_an_invalid_json_success_body_is_redacted_too(client: Client, double: DoubleAdapter):
+    double.reply(Reply(200, f'{{"echo": "{API_KEY}"', {"Content-Type": "application/json"}))
+    with pytest.raises(ApiError, match="not valid JSON") as info:
+        client.flags.get("1")
+    assert API_KEY not in str(info.value) and API_KEY not in info.value.body
