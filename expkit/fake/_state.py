@@ -27,6 +27,7 @@ from expkit._validate import (
     DEPLOYMENT_TYPES,
     EVALUATION_MODES,
     EXPERIMENT_TYPES,
+    EXPOSURE_FILTER_OPS,
     MAX_INCLUSIONS,
 )
 
@@ -996,6 +997,8 @@ class State:
                 _check_str(event.get("event_type"), "exposureEvent.event_type", nonempty=True)
                 if not isinstance(event.get("filters"), list):
                     raise _bad("exposureEvent.filters", "is required: an array of filters")
+                for i, item in enumerate(event["filters"]):
+                    _check_exposure_filter(item, f"exposureEvent.filters[{i}]")
             changes["exposureEvent"] = _clone(event)
         if "decision" in body:
             if body["decision"] is not None:
@@ -1595,6 +1598,26 @@ def _check_one_slot_each(slots: list[dict[str, Any]], where: str) -> None:
                     "an experiment can be in one slot of a mutex group only",
                 )
             seen[eid] = i
+
+
+def _check_exposure_filter(item: Any, where: str) -> None:
+    """An exposure event filter: ``subprop_key`` (string or null), ``subprop_op`` (no set
+    ops), ``subprop_type`` (string) and ``subprop_value`` (strings) are required."""
+    if not isinstance(item, dict):
+        raise _bad(
+            where,
+            "must be an object {group_type?, subprop_key, subprop_op, subprop_type, "
+            f"subprop_value}}, got {json.dumps(item)}",
+        )
+    for name in ("subprop_key", "subprop_op", "subprop_type", "subprop_value"):
+        if name not in item:
+            raise _bad(f"{where}.{name}", "is required")
+    _check_str(item["subprop_key"], f"{where}.subprop_key", nullable=True)
+    _check_choice(item["subprop_op"], f"{where}.subprop_op", EXPOSURE_FILTER_OPS)
+    _check_str(item["subprop_type"], f"{where}.subprop_type", nonempty=True)
+    _check_str_list(item["subprop_value"], f"{where}.subprop_value")
+    if "group_type" in item:
+        _check_str(item["group_type"], f"{where}.group_type", nullable=True)
 
 
 def _check_group_edit(body: Mapping[str, Any]) -> bool:

@@ -407,3 +407,38 @@ def test_an_experiment_is_in_one_slot_of_a_mutex(state: State):
     }
     _raises(400, "slots[1].experiments[0]", state.create_mutex, twice)
     assert _snapshot(state) == before
+
+
+_FILTER = {
+    "group_type": "User",
+    "subprop_key": "amplitude_day_of_week",
+    "subprop_op": "is",
+    "subprop_type": "day_time_prop",
+    "subprop_value": ["Tuesday"],
+}
+
+
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        (1, "exposureEvent.filters[0]"),
+        (
+            {k: v for k, v in _FILTER.items() if k != "subprop_op"},
+            "exposureEvent.filters[0].subprop_op",
+        ),
+        ({**_FILTER, "subprop_op": "set is"}, "exposureEvent.filters[0].subprop_op"),
+        ({**_FILTER, "subprop_value": "Tuesday"}, "exposureEvent.filters[0].subprop_value"),
+        ({**_FILTER, "subprop_type": None}, "exposureEvent.filters[0].subprop_type"),
+    ],
+)
+def test_exposure_event_filters_are_checked(state: State, item, field):
+    before = _snapshot(state)
+    body = {"exposureEvent": {"event_type": "_active", "filters": [item]}}
+    _raises(400, field, state.edit_config, "experiments", "21", body)
+    assert _snapshot(state) == before
+
+
+def test_documented_exposure_event_is_accepted(state: State):
+    event = {"event_type": "_active", "filters": [_FILTER, {**_FILTER, "subprop_key": None}]}
+    state.edit_config("experiments", "21", {"exposureEvent": event})
+    assert state.get_config("experiments", "21")["exposureEvent"] == event
