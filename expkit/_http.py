@@ -308,6 +308,20 @@ def _normalise_cursor(cursor: Any) -> str | None:
     return text or None
 
 
+def _is_transient(exc: requests.RequestException) -> bool:
+    """Whether another attempt may succeed: a dropped or refused connection, a timeout.
+
+    Certificate failures, malformed URLs or headers and undecodable bodies fail the same
+    way every time, so they are raised at once.
+    """
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    return isinstance(
+        exc,
+        requests.ConnectionError | requests.Timeout | requests.exceptions.ChunkedEncodingError,
+    )
+
+
 def _query_value(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -493,7 +507,12 @@ class HttpClient:
                 raise self._adapter_retry_error(method, shown_url, exc, url) from exc
             except requests.RequestException as exc:
                 delay = self._next_delay(
-                    retry_state, method, shown_url, started, error=exc, response=None
+                    retry_state if _is_transient(exc) else None,
+                    method,
+                    shown_url,
+                    started,
+                    error=exc,
+                    response=None,
                 )
                 if delay is None:
                     raise self._transport_error(method, shown_url, exc, attempts) from exc

@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 from client_double import API_KEY, BASE, DoubleAdapter, Reply, make_session
 
 import expkit
-from expkit import ApiError, BadRequestError, Client, LegacyClient, ValidationError
+from expkit import (
+    ApiError,
+    BadRequestError,
+    Client,
+    LegacyClient,
+    TransportError,
+    ValidationError,
+)
 
 # the key ---------------------------------------------------------------------------------
 
@@ -131,3 +139,43 @@ def test_an_invalid_json_success_body_is_redacted_too(client: Client, double: Do
     with pytest.raises(ApiError, match="not valid JSON") as info:
         client.flags.get("1")
     assert API_KEY not in str(info.value) and API_KEY not in info.value.body
+
+
+# which failures are retried --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.SSLError("certificate verify failed"),
+        requests.exceptions.InvalidHeader("bad header"),
+        requests.exceptions.InvalidURL("bad url"),
+        requests.exceptions.ContentDecodingError("bad gzip"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_failures_a_retry_cannot_fix_are_raised_at_once(
+    client: Client, double: DoubleAdapter, error
+):
+    double.default = lambda call: error
+    with pytest.raises(TransportError) as info:
+        client.flags.get("1")
+    assert len(double.calls) == 1
+    assert info.value.__cause__ is error
+    assert "attempts" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.ConnectionError("reset"),
+        requests.exceptions.ConnectTimeout("slow connect"),
+        requests.exceptions.ReadTimeout("slow read"),
+        requests.exceptions.ChunkedEncodingError("dropped mid-body"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_transient_failures_are_retried(client: Client, double: DoubleAdapter, error):
+    double.reply(error, Reply(200, {"id": "1"}))
+    assert client.flags.get("1") == {"id": "1"}
+    assert len(double.calls) == 2
