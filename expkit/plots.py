@@ -346,10 +346,27 @@ def _annotate(ax: Axes, steps: _Steps, x0: float, x1: float, *, fontsize: float 
 _RESERVED_FILL = {"step": "one step per version", "label": "the variant key", "gid": "'variant'"}
 
 
-def _variant_colors(variants: list[str], color: Any) -> dict[str, Any]:
-    return _stack_colors(
-        color, dict(zip(variants, _palette(len(variants)), strict=True)), what="variant"
-    )
+# past 7 variants no palette stays tellable apart for colour-blind readers: the Okabe-Ito
+# colours repeat, hatched (unlike the "///" of disabled and ".." of absent spans)
+_VARIANT_HATCHES = ("", "\\\\\\", "xxx")
+
+
+def _variant_styles(variants: list[str], color: Any) -> dict[str, dict[str, Any]]:
+    """Each variant's fill: an Okabe-Ito colour (or the user's ``color``), hatched in white
+    from the eighth variant on, so up to 21 stacked variants stay distinct.
+    """
+    n = len(OKABE_ITO)
+    defaults = {v: OKABE_ITO[i % n] for i, v in enumerate(variants)}
+    colors = _stack_colors(color, defaults, what="variant")
+    styles: dict[str, dict[str, Any]] = {}
+    for i, variant in enumerate(variants):
+        hatch = _VARIANT_HATCHES[(i // n) % len(_VARIANT_HATCHES)]
+        styles[variant] = {
+            "facecolor": colors[variant],
+            "edgecolor": "white" if hatch else colors[variant],
+            "hatch": hatch or None,
+        }
+    return styles
 
 
 def _variant_order(one: pd.DataFrame) -> list[str]:
@@ -360,7 +377,7 @@ def _variant_order(one: pd.DataFrame) -> list[str]:
 def _draw_population(
     ax: Axes,
     steps: _Steps,
-    colors: dict[str, str],
+    styles: dict[str, dict[str, Any]],
     *,
     end: float,
     annotate: bool,
@@ -373,7 +390,7 @@ def _draw_population(
         column = steps.values[variant].to_numpy(dtype=float)
         if not np.any(np.nan_to_num(column) > 0):
             # still in the legend: a variant at 0% everywhere is information too
-            ax.fill_between([], [], [], color=colors[variant], label=variant, gid="variant")
+            ax.fill_between([], [], [], label=variant, gid="variant", **styles[variant])
             continue
         upper = lower + np.append(column, column[-1])
         ax.fill_between(
@@ -381,10 +398,9 @@ def _draw_population(
             lower,
             upper,
             step="post",
-            color=colors[variant],
             label=variant,
             gid="variant",
-            **fill_kwargs,
+            **{**styles[variant], **fill_kwargs},
         )
         lower = upper
     for start, stop in _absent_spans(steps, end):
@@ -436,9 +452,13 @@ def _draw_population(
 
 
 def _legend_handles(
-    variants: list[str], colors: dict[str, str], *, disabled: bool, absent: bool = False
+    variants: list[str],
+    styles: dict[str, dict[str, Any]],
+    *,
+    disabled: bool,
+    absent: bool = False,
 ) -> list[Any]:
-    handles: list[Any] = [Patch(facecolor=colors[v], label=v) for v in reversed(variants)]
+    handles: list[Any] = [Patch(label=v, **styles[v]) for v in reversed(variants)]
     if disabled:
         handles.append(
             Patch(facecolor=DISABLED_COLOR, edgecolor="0.7", hatch="///", label="disabled")
@@ -511,13 +531,13 @@ def rollout_history(
     if one.empty:
         return _empty(ax, "No versions to plot", title=title)
     variants = _variant_order(one)
-    colors = _variant_colors(variants, color)
+    styles = _variant_styles(variants, color)
     steps = _steps(one, EVERYONE_ELSE, variants)
     end = _end(steps, until)
-    _draw_population(ax, steps, colors, end=end, annotate=annotate, **kwargs)
+    _draw_population(ax, steps, styles, end=end, annotate=annotate, **kwargs)
     ax.set_title(title, loc="left", pad=10)
     ax.set_ylabel("Users served (%)")
-    handles = _legend_handles(variants, colors, disabled=bool(_disabled_spans(steps, end)))
+    handles = _legend_handles(variants, styles, disabled=bool(_disabled_spans(steps, end)))
     ax.legend(
         handles=handles,
         title="variant",
@@ -582,14 +602,14 @@ def _by_segment(
             extra.set_visible(False)
         return fig
     variants = _variant_order(one)
-    colors = _variant_colors(variants, color)
+    styles = _variant_styles(variants, color)
     any_disabled = any_absent = False
     end = None
     for axis, name in zip(flat, names, strict=False):
         steps = _steps(one, name, variants)
         end = _end(steps, until)
         _draw_population(
-            axis, steps, colors, end=end, annotate=annotate and name == EVERYONE_ELSE, **kwargs
+            axis, steps, styles, end=end, annotate=annotate and name == EVERYONE_ELSE, **kwargs
         )
         any_disabled = any_disabled or bool(_disabled_spans(steps, end))
         any_absent = any_absent or bool(_absent_spans(steps, end))
@@ -603,7 +623,7 @@ def _by_segment(
         axes[last, col].tick_params(labelbottom=True)
     fig.supylabel("Users served (% of population)")
     fig.supxlabel("Date (UTC)")
-    handles = _legend_handles(variants, colors, disabled=any_disabled, absent=any_absent)
+    handles = _legend_handles(variants, styles, disabled=any_disabled, absent=any_absent)
     fig.legend(
         handles=handles,
         title="variant",

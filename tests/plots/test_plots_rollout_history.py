@@ -148,14 +148,27 @@ def test_renamed_and_added_variants_each_get_an_area():
     assert len({tuple(a.get_facecolor()[0]) for a in _areas(ax)}) == 4
 
 
-def test_twenty_variants_get_twenty_colours_and_a_two_column_legend():
+def test_twenty_variants_stay_colour_blind_safe_and_get_a_two_column_legend():
+    from matplotlib.colors import to_hex
+
     keys = [f"v{i:02d}" for i in range(20)]
     history = _history([config(variants=keys, percentage=100)])
     ax = plots.rollout_history(history)
     areas = _areas(ax)
     assert len(areas) == 20
-    assert len({tuple(a.get_facecolor()[0]) for a in areas}) == 20
-    assert ax.get_legend()._ncols == 2
+    # Okabe-Ito only; past 7 variants the colours repeat with a hatch
+    styles = [(to_hex(a.get_facecolor()[0]).upper(), a.get_hatch()) for a in areas]
+    assert {colour for colour, _ in styles} == set(plots.OKABE_ITO)
+    assert len(set(styles)) == 20
+    assert [hatch for _, hatch in styles[:7]] == [None] * 7
+    assert all(hatch for _, hatch in styles[7:])
+    legend = ax.get_legend()
+    assert legend._ncols == 2
+    legend_styles = {
+        t.get_text(): (to_hex(h.get_facecolor()).upper(), h.get_hatch())
+        for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)
+    }
+    assert [legend_styles[k] for k in keys] == styles
     assert len(set(plots._palette(20))) == 20
     assert plots._palette(2) == ["#0072B2", "#E69F00"]
 
