@@ -732,16 +732,21 @@ class HttpClient:
             if isinstance(body, list):
                 yield from body
                 return
-            if not isinstance(body, dict):
+            items = body.get(items_key) if isinstance(body, dict) else None
+            shape_ok = isinstance(body, dict) and (
+                isinstance(items, list)
+                or (items is None and not set(body) - {items_key, "nextCursor"})
+            )
+            if not shape_ok:
+                # a page in another shape is an error: reading it as empty would lose data
                 raise ApiError(
                     200,
                     "GET",
                     self.url_for(path, query),
-                    str(body)[:200],
-                    hint=f"expected a JSON object with {items_key!r}.",
+                    self._redact(str(body))[:200],
+                    hint=f"expected a JSON object with a list under {items_key!r}.",
                 )
-            items = body.get(items_key) or []
-            yield from items
+            yield from items or []
             next_cursor = _normalise_cursor(body.get("nextCursor"))
             if next_cursor is None:
                 return
