@@ -9,6 +9,7 @@ change log: every consecutive diff of every config.
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -140,14 +141,19 @@ def _rows(frame: pd.DataFrame, names: tuple[str, ...]) -> Iterator[dict[str, Any
 
 
 def _config_cell(value: Any) -> Mapping[str, Any]:
-    """A ``config`` cell as a dict: dicts as they are, JSON text parsed (CSV round trips)."""
+    """A ``config`` cell as a dict: dicts as they are, text parsed as JSON or, as
+    ``DataFrame.to_csv`` writes dicts, as a Python literal (CSV round trips).
+    """
     if isinstance(value, Mapping):
         return value
     if isinstance(value, str):
         try:
             parsed = json.loads(value)
         except ValueError:
-            return {}
+            try:
+                parsed = ast.literal_eval(value)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                return {}
         return parsed if isinstance(parsed, Mapping) else {}
     return {}
 

@@ -207,3 +207,20 @@ def test_bad_input_raises_validation_error():
         expkit.rollout_history([{"version": 1}])  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="config_id"):
         expkit.rollout_history(pd.DataFrame({"version": [1]}))
+
+
+def test_a_versions_frame_read_back_from_csv_gives_the_same_history_and_changes(tmp_path):
+    frame = versions_frame(
+        [
+            config(percentage=10, segments=[{"name": "Beta", "percentage": 50}]),
+            config(percentage=50, weights={"control": 1, "treatment": 3}, enabled=False),
+        ]
+    )
+    path = tmp_path / "versions.csv"
+    frame.to_csv(path, index=False)  # dict cells are written as Python literals, not JSON
+    back = pd.read_csv(path)
+    expected = expkit.rollout_history(frame)
+    got = expkit.rollout_history(back)
+    assert got["effective_pct"].tolist() == expected["effective_pct"].tolist()
+    assert got["segment"].tolist() == expected["segment"].tolist()
+    assert expkit.changes(back)["path"].tolist() == expkit.changes(frame)["path"].tolist()
