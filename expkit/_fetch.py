@@ -306,11 +306,12 @@ def fetch_versions(
     ``kind``), it reads that one config's versions.
     """
     lo, hi = _utc(start, "start"), _utc(end, "end")
+    kind = _check_kind(kind)
     if config_id is None:
         with _bar(progress, "versions", " versions") as bar:
             records = _collect(client.versions.iter(start=lo, end=hi), bar)
         return frames.versions(records)
-    resource = getattr(client, _RESOURCE[_check_kind(kind)])
+    resource = getattr(client, _RESOURCE[kind])
     records = resource.versions(config_id)
     df = frames.versions(records, kind=kind)
     keep = pd.Series(True, index=df.index)

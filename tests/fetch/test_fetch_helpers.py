@@ -148,3 +148,11 @@ def test_every_fetch_helper_and_refresh_are_silent_with_progress_false(
     client.flags.edit("1001", rollout_percentage=5)
     snap.refresh(client, progress=False)
     assert capfd.readouterr() == ("", "")
+
+
+def test_fetch_versions_rejects_a_bad_kind_before_any_request(server: FakeServer) -> None:
+    client = server.client(rate_limit=None)
+    with pytest.raises(ValidationError) as info:
+        expkit.fetch_versions(client, kind="experiments", progress=False)
+    assert info.value.field == "kind"
+    assert client.request_count == 0
