@@ -86,9 +86,13 @@ def test_retry_backoff_grows(double: DoubleAdapter):
     with pytest.raises(ServerError):
         client.flags.get("1")
     gaps = [b.at - a.at for a, b in pairwise(double.calls)]
-    # 0.05, 0.1, 0.2 seconds (+ up to 25 % jitter)
+    # 0.05, 0.1, 0.2 seconds (+ up to 25 % jitter); upper bounds are checked on the computed
+    # waits, not on the clock, which a loaded machine stretches
     assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2
-    assert gaps[2] < 0.2 * 1.25 + 0.15
+    for retry, base in [(1, 0.05), (2, 0.1), (3, 0.2), (6, 1.0), (10, 1.0)]:
+        waits = [client.http._backoff(retry) for _ in range(50)]
+        assert all(base <= w <= base * 1.25 for w in waits)
+        assert len(set(waits)) > 1  # jittered
 
 
 def test_max_retries_zero_sends_once(double: DoubleAdapter):
@@ -429,8 +433,7 @@ def test_rate_limiter_holds_100_per_second_across_8_threads(double: DoubleAdapte
         sum(1 for t in stamps[i:] if t - start < 1.0 - jitter) for i, start in enumerate(stamps)
     )
     assert busiest <= 100
-    # and it does not over-throttle either (16 s would mean it serialised the threads)
-    assert stamps[-1] - stamps[0] < 3.0
+    # that it does not over-throttle is shown with a fake clock above, not with a timed bound
 
 
 def test_rate_limit_none_disables_the_limiter(double: DoubleAdapter):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -207,3 +209,15 @@ def test_a_page_without_its_list_is_an_error_not_an_empty_result(
 def test_an_empty_page_is_an_empty_result(client: Client, double: DoubleAdapter, page):
     double.reply(Reply(200, page))
     assert client.flags.list() == []
+
+
+# Retry-After as an HTTP date -------------------------------------------------------------
+
+
+def test_a_future_retry_after_date_is_waited_for(client: Client, double: DoubleAdapter):
+    # HTTP dates have whole seconds: "now + 2 s" asks for a wait of more than 1 s
+    when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+    double.reply(Reply(429, "Too many requests", {"Retry-After": when}), Reply(200, {"id": "1"}))
+    assert client.flags.get("1") == {"id": "1"}
+    first, second = double.calls
+    assert second.at - first.at >= 1.0
