@@ -641,6 +641,7 @@ class _BaseClient:
     """
 
     _hosts: Mapping[str, str] = API_HOSTS
+    _prefix = API_PREFIX  # the path prefix every endpoint path starts with ("" for legacy)
 
     def __init__(
         self,
@@ -665,6 +666,9 @@ class _BaseClient:
             )
         key = api_key or os.environ.get(ENV_KEY) or None
         self.base_url, self.region = resolve_base_url(base_url, region, hosts=self._hosts)
+        if self._prefix and self.base_url.endswith(self._prefix):
+            # the API documents give the base URL with its prefix; the paths carry it already
+            self.base_url = self.base_url[: -len(self._prefix)]
         self.http = HttpClient(
             self.base_url,
             key,

@@ -40,6 +40,7 @@ class LegacyClient(_BaseClient):
     """
 
     _hosts = LEGACY_HOSTS
+    _prefix = ""
 
     def __init__(
         self, api_key: str | None = None, *, region: str | None = "us", **options: Any

@@ -221,3 +221,18 @@ def test_a_future_retry_after_date_is_waited_for(client: Client, double: DoubleA
     assert client.flags.get("1") == {"id": "1"}
     first, second = double.calls
     assert second.at - first.at >= 1.0
+
+
+# base_url --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "given", ["https://experiment.amplitude.com/api/1", "https://experiment.amplitude.com/api/1/"]
+)
+def test_a_base_url_copied_with_the_api_prefix_is_not_doubled(double: DoubleAdapter, given):
+    # the API documents give the base URL as https://experiment.amplitude.com/api/1
+    client = Client(API_KEY, base_url=given, session=make_session(double), rate_limit=None)
+    assert client.base_url == "https://experiment.amplitude.com"
+    double.reply(Reply(200, {"flags": []}))
+    client.flags.list()
+    assert double.calls[0].path == "/api/1/flags"
