@@ -552,11 +552,15 @@ class HttpClient:
             if response.status_code >= 300:
                 note = None
                 retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-                if retry and retry_after is not None:
-                    note = (
-                        f"The server asked to wait {retry_after:g} s (Retry-After); expkit gives "
-                        f"up when the next wait would pass max_retry_time={self.max_retry_time:g} s."
-                    )
+                if retry and retry_after is not None and response.status_code in RETRY_STATUSES:
+                    asked = f"The server asked to wait {retry_after:g} s (Retry-After); expkit"
+                    if time.monotonic() - started + retry_after > self.max_retry_time:
+                        note = (
+                            f"{asked} gives up when the next wait would pass "
+                            f"max_retry_time={self.max_retry_time:g} s."
+                        )
+                    else:
+                        note = f"{asked} had spent its retries (max_retries={self.max_retries})."
                 raise self._api_error(method, shown_url, response, attempts, note=note)
             try:
                 return _parse_success(response)

@@ -16,6 +16,7 @@ from expkit import (
     BadRequestError,
     Client,
     LegacyClient,
+    RateLimitError,
     TransportError,
     ValidationError,
 )
@@ -236,3 +237,21 @@ def test_a_base_url_copied_with_the_api_prefix_is_not_doubled(double: DoubleAdap
     double.reply(Reply(200, {"flags": []}))
     client.flags.list()
     assert double.calls[0].path == "/api/1/flags"
+
+
+def test_giving_up_on_retry_after_names_the_cap_that_stopped_it(double: DoubleAdapter):
+    client = Client(
+        API_KEY, base_url=BASE, session=make_session(double), rate_limit=None, max_retries=0
+    )
+    double.reply(Reply(429, "Too many requests", {"Retry-After": "1"}))
+    with pytest.raises(RateLimitError) as info:
+        client.flags.get("1")
+    assert "max_retries=0" in str(info.value)
+    assert "max_retry_time" not in str(info.value)
+    client = Client(
+        API_KEY, base_url=BASE, session=make_session(double), rate_limit=None, max_retry_time=5
+    )
+    double.reply(Reply(429, "Too many requests", {"Retry-After": "60"}))
+    with pytest.raises(RateLimitError) as info:
+        client.flags.get("1")
+    assert "max_retry_time=5" in str(info.value)
