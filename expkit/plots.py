@@ -41,7 +41,16 @@ KIND_COLORS = {"flag": "#0072B2", "experiment": "#E69F00"}
 DISABLED_COLOR = "0.88"
 ABSENT_COLOR = "white"
 ABSENT_EDGE = "0.8"
-_FREQ_NAMES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+_FREQ_NAMES = {
+    "S": "second",
+    "MIN": "minute",
+    "H": "hour",
+    "D": "day",
+    "W": "week",
+    "M": "month",
+    "Q": "quarter",
+    "Y": "year",
+}
 _HISTORY_COLUMNS = ("config_id", "config_key", "version", "created_at", "segment", "variant_key")
 
 

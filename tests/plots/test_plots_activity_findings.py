@@ -227,3 +227,14 @@ def test_no_plot_shows_or_saves(monkeypatch):
     plots.rollout_history(history, by_segment=True)
     plots.change_activity(_versions())
     plots.findings(_findings())
+
+
+@pytest.mark.parametrize(
+    ("freq", "unit"),
+    [("h", "hour"), ("6h", "6 hours"), ("W-MON", "week"), ("Y", "year")],
+)
+def test_change_activity_titles_name_the_period_in_words(freq, unit):
+    _, ax = plt.subplots()
+    plots.change_activity(_versions(), freq=freq, ax=ax)
+    assert ax.get_title(loc="left") == f"Changes per {unit} across the org"
+    assert ax.get_ylabel() == f"Versions created (count per {unit})"
