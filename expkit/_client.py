@@ -139,7 +139,10 @@ class _VariantEndpoints:
         payload: Any = _UNSET,
         rollout_weight: float | None = None,
     ) -> Any:
-        """Changes a variant (``key=`` renames it; ``payload=None`` sets a null payload)."""
+        """Changes a variant (``key=`` renames it; ``payload=None`` sets a null payload).
+
+        A rename is not retried: once applied, a repeat would 404 on the old key.
+        """
         body = v.variant_body(
             key=key,
             name=name,
@@ -148,7 +151,9 @@ class _VariantEndpoints:
             weight=rollout_weight,
             require_key=False,
         )
-        return self._http.request("PATCH", self._variant_path(id, variant_key), json=body)
+        renames = key is not None and key != variant_key
+        path = self._variant_path(id, variant_key)
+        return self._http.request("PATCH", path, json=body, retry=not renames)
 
     def remove_variant(self, id: str, variant_key: str) -> Any:
         """Deletes a variant. Not retried: a repeat after a lost reply would 404."""

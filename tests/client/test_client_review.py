@@ -17,6 +17,7 @@ from expkit import (
     Client,
     LegacyClient,
     RateLimitError,
+    ServerError,
     TransportError,
     ValidationError,
 )
@@ -255,3 +256,15 @@ def test_giving_up_on_retry_after_names_the_cap_that_stopped_it(double: DoubleAd
     with pytest.raises(RateLimitError) as info:
         client.flags.get("1")
     assert "max_retry_time=5" in str(info.value)
+
+
+def test_a_variant_rename_is_not_retried(client: Client, double: DoubleAdapter):
+    # once applied, the old path is gone: a repeat after a lost reply would 404 (as for
+    # remove_variant), reporting a failure for a rename that happened
+    double.default = lambda call: Reply(503, "down")
+    with pytest.raises(ServerError) as info:
+        client.flags.edit_variant("1", "on", key="enabled", rollout_weight=1)
+    assert len(double.calls) == 1 and info.value.attempts == 1
+    double.reply(Reply(503), Reply(200, "OK"))
+    assert client.flags.edit_variant("1", "on", key="on", name="On") == "OK"
+    assert len(double.calls) == 3
