@@ -109,6 +109,20 @@ class ApiError(ExpkitError):
             message += f". HINT: {self.hint}"
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the default rebuilds from args (the message) alone, which __init__ cannot take;
+        # rebuild from the message and the attributes as they are (multiprocessing pickles)
+        return (_restore_api_error, (type(self), self.args, self.__dict__))
+
+
+def _restore_api_error(
+    cls: type[ApiError], args: tuple[Any, ...], state: dict[str, Any]
+) -> ApiError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
 
 class BadRequestError(ApiError):
     """400: the input is missing or invalid."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from expkit import (
     BadRequestError,
     Client,
     LegacyClient,
+    NotFoundError,
     RateLimitError,
     ServerError,
     TransportError,
@@ -268,3 +270,30 @@ def test_a_variant_rename_is_not_retried(client: Client, double: DoubleAdapter):
     double.reply(Reply(503), Reply(200, "OK"))
     assert client.flags.edit_variant("1", "on", key="on", name="On") == "OK"
     assert len(double.calls) == 3
+
+
+# errors cross process boundaries -----------------------------------------------------------
+
+
+def test_api_errors_survive_pickling(client: Client, double: DoubleAdapter):
+    # multiprocessing / concurrent.futures send exceptions back pickled
+    double.reply(Reply(404, "no such flag", {"X-Request-Id": "r-1"}))
+    with pytest.raises(NotFoundError) as info:
+        client.flags.get("1")
+    err = info.value
+    err.removed = ["u1"]  # what a bulk removal adds
+    copy = pickle.loads(pickle.dumps(err))
+    assert type(copy) is NotFoundError
+    assert str(copy) == str(err)
+    assert (copy.status_code, copy.method, copy.url, copy.body) == (
+        404,
+        "GET",
+        f"{BASE}/api/1/flags/1",
+        "no such flag",
+    )
+    assert (copy.attempts, copy.request_id, copy.hint, copy.removed) == (
+        1,
+        "r-1",
+        err.hint,
+        ["u1"],
+    )
