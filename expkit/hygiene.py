@@ -136,6 +136,13 @@ class HygieneConfig:
                 allowed="a tag, e.g. 'expkit:permanent'",
             )
         disabled = (self.disabled,) if isinstance(self.disabled, str) else self.disabled
+        if not isinstance(disabled, Iterable) or isinstance(disabled, Mapping):
+            raise ValidationError(
+                f"disabled must be a list of rule ids, not {disabled!r}",
+                field="disabled",
+                value=disabled,
+                allowed=tuple(_RULES),
+            )
         disabled = tuple(disabled)
         for rule_id in disabled:
             _check_rule_id(rule_id, "disabled")
@@ -172,8 +179,6 @@ class HygieneConfig:
                     value=value,
                     allowed=sorted(_FIELDS),
                 )
-            if key == "disabled" and not isinstance(value, str):
-                value = tuple(value)
             values[key] = value
         return cls(**values)
 
@@ -196,25 +201,48 @@ class HygieneConfig:
                 value=str(file),
                 allowed="a readable TOML file",
             ) from None
-        except tomllib.TOMLDecodeError as exc:
+        except IsADirectoryError:
             raise ValidationError(
-                f"hygiene config file {str(file)!r} is not valid TOML: {exc}",
+                f"hygiene config file {str(file)!r} is a directory, not a file",
                 field="config",
                 value=str(file),
-                allowed="a TOML file",
-            ) from exc
-        table: Any = data
-        if isinstance(data.get("tool"), Mapping) and "expkit" in data["tool"]:
-            table = data["tool"]["expkit"].get("hygiene", {})
-        elif "hygiene" in data:
-            table = data["hygiene"]
-        if not isinstance(table, Mapping):
+                allowed="a readable TOML file",
+            ) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            why = "is not UTF-8" if isinstance(exc, UnicodeDecodeError) else "is not valid TOML"
             raise ValidationError(
-                f"the hygiene table of {str(file)!r} is not a table",
-                field="hygiene",
-                value=type(table).__name__,
-                allowed="a TOML table",
-            )
+                f"hygiene config file {str(file)!r} {why}: {exc}",
+                field="config",
+                value=str(file),
+                allowed="a UTF-8 TOML file",
+            ) from exc
+        tool = data.get("tool")
+        if isinstance(tool, Mapping) and "expkit" in tool:
+            if not isinstance(tool["expkit"], Mapping):
+                raise ValidationError(
+                    f"[tool.expkit] of {str(file)!r} is not a table",
+                    field="tool.expkit",
+                    value=type(tool["expkit"]).__name__,
+                    allowed="a TOML table with a [tool.expkit.hygiene] table",
+                )
+            return cls.from_mapping(_table(tool["expkit"].get("hygiene", {}), file))
+        if "hygiene" not in data:
+            return cls.from_mapping(data)
+        # settings at the top level and in [hygiene] (e.g. only [hygiene.severities]) add up
+        table = dict(_table(data["hygiene"], file))
+        for key, value in data.items():
+            if key == "hygiene":
+                continue
+            name = key.replace("-", "_")
+            if name in {k.replace("-", "_") for k in table}:
+                raise ValidationError(
+                    f"hygiene setting {key!r} is set both at the top level and in [hygiene] "
+                    f"of {str(file)!r}",
+                    field=name,
+                    value=value,
+                    allowed="one of the two places",
+                )
+            table[key] = value
         return cls.from_mapping(table)
 
     def replace(self, **overrides: Any) -> HygieneConfig:
@@ -245,8 +273,19 @@ _INT_FIELDS = (
 )
 
 
+def _table(value: Any, file: Path) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            f"the hygiene table of {str(file)!r} is not a table",
+            field="hygiene",
+            value=type(value).__name__,
+            allowed="a TOML table",
+        )
+    return value
+
+
 def _check_rule_id(rule_id: Any, field_name: str) -> None:
-    if rule_id not in _RULES:
+    if not isinstance(rule_id, str) or rule_id not in _RULES:
         raise ValidationError(
             f"{field_name} names an unknown rule {rule_id!r}",
             field=field_name,

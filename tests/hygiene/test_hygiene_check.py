@@ -199,3 +199,52 @@ def test_since_falls_back_to_last_modified_without_versions(org: Org) -> None:
     assert found.loc[found["rule"] == "inactive", "since"].tolist() == [
         NOW - pd.Timedelta(days=400)
     ]
+
+
+@pytest.mark.parametrize("disabled", [5, [["undocumented"]], [None]])
+def test_bad_disabled_values_name_the_field(disabled: object) -> None:
+    with pytest.raises(ValidationError) as err:
+        hygiene.HygieneConfig(disabled=disabled)  # type: ignore[arg-type]
+    assert err.value.field == "disabled"
+    with pytest.raises(ValidationError) as err:
+        hygiene.HygieneConfig.from_mapping({"disabled": disabled})
+    assert err.value.field == "disabled"
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"disabled = 5\n", "disabled"),
+        (b"[tool]\nexpkit = 5\n", r"\[tool\.expkit\]"),
+        (b"[tool.expkit]\nhygiene = 5\n", "not a table"),
+        (b"\xff\xfe stale_days = 3\n", "UTF-8"),
+    ],
+)
+def test_bad_toml_content_gives_a_validation_error(
+    tmp_path: Path, content: bytes, match: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_bytes(content)
+    with pytest.raises(ValidationError, match=match):
+        hygiene.HygieneConfig.from_toml(path)
+
+
+def test_a_directory_is_not_a_toml_file(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="not a file") as err:
+        hygiene.HygieneConfig.from_toml(tmp_path)
+    assert err.value.field == "config"
+
+
+def test_top_level_settings_and_a_severities_table_both_apply(tmp_path: Path) -> None:
+    path = tmp_path / "hygiene.toml"
+    path.write_text(
+        'stale_days = 45\n[hygiene.severities]\nno-deployment = "error"\n', encoding="utf-8"
+    )
+    cfg = hygiene.HygieneConfig.from_toml(path)
+    assert cfg.stale_days == 45
+    assert cfg.severity("no-deployment") == "error"
+    both = tmp_path / "both.toml"
+    both.write_text("stale_days = 45\n[hygiene]\nstale-days = 10\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="both") as err:
+        hygiene.HygieneConfig.from_toml(both)
+    assert err.value.field == "stale_days"
