@@ -213,3 +213,20 @@ def test_snapshot_without_inclusions_says_what_was_not_checked(tmp_path: Path) -
         row = re.search(rf"<code>{rule_id}</code>.*?</tr>", html, flags=re.S)
         assert row and "not checked" in row.group(0)
     assert "Inclusions were not fetched" in html
+
+
+def test_csv_round_trips_api_timestamps_with_milliseconds(tmp_path: Path) -> None:
+    # the API's times have milliseconds ("2022-09-09T15:29:47.940Z"): since must keep them
+    org = Org()
+    org.flag("off", enabled=False, history=[(300, {"enabled": True}), (45.0000123, {})])
+    snap = org.snapshot()
+    found = hygiene.check(snap)
+    assert (found["since"].dt.microsecond != 0).any()
+    out = report.write(found, snap, tmp_path, plots=False)
+    pd.testing.assert_frame_equal(hygiene.read_findings(out / "findings.csv"), found)
+    assert ",2026-10-06T08:59:58.937280Z," in (out / "findings.csv").read_text(encoding="utf-8")
+    # whole seconds stay short
+    org.flag("off-too", enabled=False, history=[(300, {"enabled": True}), (45, {})])
+    snap = org.snapshot()
+    out = report.write(hygiene.check(snap), snap, tmp_path, plots=False)
+    assert ",2026-10-06T09:00:00Z," in (out / "findings.csv").read_text(encoding="utf-8")
