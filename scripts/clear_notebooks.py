@@ -52,13 +52,30 @@ def expected_outputs(book: nbformat.NotebookNode) -> dict[str, list[dict]]:
 
 
 def clear(book: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook with every code cell's outputs and execution count removed."""
+    """The notebook with every output, execution count and saved widget state removed."""
+    book.metadata.pop("widgets", None)
     for cell in book.cells:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
             cell.metadata.pop("execution", None)
     return book
+
+
+def execute(book: nbformat.NotebookNode, cwd: Path) -> None:
+    """Runs every cell in a kernel of this Python environment (as ``--nbval-current-env``
+    does), never a ``python3`` kernel registered for another one; no live API key."""
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+    for var in ("AMPLITUDE_MANAGEMENT_API_KEY", "AMPLITUDE_REGION", "EXPKIT_FIXTURES"):
+        os.environ.pop(var, None)
+    manager = KernelManager(
+        kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager()
+    )
+    resources = {"metadata": {"path": str(cwd)}}
+    NotebookClient(book, km=manager, timeout=300, resources=resources).execute()
 
 
 def main() -> None:
@@ -70,12 +87,7 @@ def main() -> None:
         book = nbformat.read(path, as_version=4)
         nbformat.validator.normalize(book)
         if args.execute:
-            from nbclient import NotebookClient
-
-            for var in ("AMPLITUDE_MANAGEMENT_API_KEY", "AMPLITUDE_REGION", "EXPKIT_FIXTURES"):
-                os.environ.pop(var, None)
-            resources = {"metadata": {"path": str(NOTEBOOKS)}}
-            NotebookClient(book, timeout=300, resources=resources).execute()
+            execute(book, NOTEBOOKS)
             expected[path.name] = expected_outputs(book)
         nbformat.write(clear(book), path)
         print(f"{path.name}: cleared")

@@ -57,3 +57,45 @@ def test_no_key_and_starts_with_connect(path: Path):
 @pytest.mark.parametrize("path", NOTEBOOKS[:2], ids=lambda p: p.name)
 def test_deterministic_numbers_are_checked(path: Path):
     assert EXPECTED[path.name]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_saved_widget_state(path: Path):
+    # widget state (progress bars, editors) is output too, saved in the notebook's metadata
+    assert "widgets" not in json.loads(path.read_text())["metadata"]
+
+
+def _script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "clear_notebooks", HERE.parent / "scripts" / "clear_notebooks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_clear_drops_outputs_counts_and_widget_state():
+    import nbformat
+
+    book = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1 + 1", execution_count=3)
+    cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"})]
+    book.cells = [cell]
+    book.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    cleared = _script().clear(book)
+    assert cleared.cells[0].outputs == [] and cleared.cells[0].execution_count is None
+    assert "widgets" not in cleared.metadata
+
+
+def test_execute_runs_in_this_environment(tmp_path: Path):
+    # like nbval's --nbval-current-env: never a kernel registered for another Python
+    import sys
+
+    import nbformat
+
+    book = nbformat.v4.new_notebook()
+    book.cells = [nbformat.v4.new_code_cell("import sys; print(sys.executable)")]
+    _script().execute(book, tmp_path)
+    assert book.cells[0].outputs[0]["text"].strip() == sys.executable
