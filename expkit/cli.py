@@ -9,6 +9,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 # subcommand -> "module:function"; the function takes the parsed args and returns an exit code
 _HANDLERS = {
@@ -103,9 +104,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    from expkit.errors import ExpkitError
+
     module_name, func_name = _HANDLERS[args.command].split(":")
-    handler = getattr(importlib.import_module(module_name), func_name)
-    return int(handler(args) or 0)
+    try:
+        # a bad output path is found before minutes of fetching, not after
+        _check_out_dir(getattr(args, "out", None))
+        handler = getattr(importlib.import_module(module_name), func_name)
+        return int(handler(args) or 0)
+    except (ExpkitError, OSError) as exc:
+        # user errors (bad paths, files, keys) get one line, not a traceback
+        print(f"expkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _check_out_dir(out: str | None) -> None:
+    """Raise if ``--out`` cannot become a directory: it, or a folder above it, is a file."""
+    if out is None:
+        return
+    from expkit.errors import ValidationError
+
+    for path in (Path(out), *Path(out).parents):
+        if path.exists():
+            if not path.is_dir():
+                raise ValidationError(
+                    f"--out {out!r} cannot be a directory: {str(path)!r} is a file",
+                    field="out",
+                    value=out,
+                    allowed="a directory (created if missing)",
+                )
+            return
 
 
 if __name__ == "__main__":

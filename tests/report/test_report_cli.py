@@ -137,3 +137,26 @@ def test_bad_input_exits_2_with_a_message(tmp_path: Path, capsys) -> None:
     assert main(["report", "--out", str(tmp_path / "r"), "--stale-days", "-3"]) == 2
     assert "stale_days" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_user_errors_exit_2_without_a_traceback(tmp_path: Path, capsys) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("disabled = 5\n")
+    cases = [
+        (["snapshot", "--fixtures", str(tmp_path / "nope"), "--out", str(tmp_path / "s")], "nope"),
+        (["snapshot", "--out", str(afile)], "afile"),
+        (["report", "--out", str(afile)], "afile"),
+        (["report", "--out", str(afile / "sub")], "afile"),
+        (["report", "--out", str(tmp_path / "r"), "--config", str(bad_toml)], "disabled"),
+        (["report", "--out", str(tmp_path / "r"), "--config", str(tmp_path)], "directory"),
+    ]
+    for argv, named in cases:
+        assert main([*argv, "--no-progress"]) == 2, argv
+        captured = capsys.readouterr()
+        assert f"expkit {argv[0]}: error: " in captured.err, argv
+        assert named in captured.err and "Traceback" not in captured.err, argv
+        # a bad --out is caught before anything is fetched
+        assert "findings" not in captured.out and "snapshot of" not in captured.out, argv
+    assert not (tmp_path / "r").exists() and not (tmp_path / "s").exists()
