@@ -56,8 +56,12 @@ def connect(
     # keep the server alive as long as the client is
     client._fake_server = server  # type: ignore[attr-defined]
     if not quiet:
-        print(
-            f"expkit: no {KEY_ENV} set; using the offline demo org "
-            f"({source.name}, fake server at {server.url})"
-        )
+        from expkit._paths import demo_fixtures
+
+        if fixtures is None and source.resolve() == demo_fixtures().resolve():
+            what = f"no {KEY_ENV} set; using the offline demo org ({source.name}, "
+        else:
+            # fixtures= wins over a key, and recorded fixtures are not the demo org
+            what = f"using the offline fixtures in {source} ("
+        print(f"expkit: {what}fake server at {server.url})")
     return client

@@ -65,7 +65,8 @@ def test_output_and_fail_on(tmp_path: Path, recorded_org: Path, capsys) -> None:
     assert code == 1
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert lines[0].startswith("expkit: no AMPLITUDE_MANAGEMENT_API_KEY set; using the offline")
+    # recorded fixtures are neither the demo org nor a sign that no key is set
+    assert lines[0].startswith(f"expkit: using the offline fixtures in {recorded_org} (fake")
     found = hygiene.read_findings(out / "findings.csv")
     counts = found["severity"].value_counts()
     assert lines[1] == (
@@ -160,3 +161,14 @@ def test_user_errors_exit_2_without_a_traceback(tmp_path: Path, capsys) -> None:
         # a bad --out is caught before anything is fetched
         assert "findings" not in captured.out and "snapshot of" not in captured.out, argv
     assert not (tmp_path / "r").exists() and not (tmp_path / "s").exists()
+
+
+def test_first_line_with_a_key_and_fixtures(
+    tmp_path: Path, recorded_org: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("AMPLITUDE_MANAGEMENT_API_KEY", "not-a-real-key-123")
+    argv = ["report", "--fixtures", str(recorded_org), "--out", str(tmp_path), "--no-progress"]
+    assert main(argv) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "offline" in first and str(recorded_org) in first
+    assert "no AMPLITUDE_MANAGEMENT_API_KEY" not in first and "demo org" not in first
