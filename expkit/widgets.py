@@ -105,11 +105,41 @@ class _Editor(widgets.VBox):
         finally:
             self._syncing = False
 
-    def _variant_picker(self) -> widgets.Dropdown:
+    def _variant_picker(self, on_change: Callable[[], None]) -> widgets.Dropdown:
         keys = self.plan.variant_keys
-        return widgets.Dropdown(
+        picker = widgets.Dropdown(
             options=keys, value=keys[0] if keys else None, description="variant"
         )
+        picker.observe(lambda _: None if self._syncing else on_change(), names="value")
+        return picker
+
+    def _follow_variants(self) -> list[str]:
+        """Lists the variants the server has now (after reload, apply or undo) in the picker.
+
+        Returns the variants gone from the server; their pending edits cannot be applied, so
+        they are dropped rather than left as errors that no control can clear.
+        """
+        keys = tuple(self.plan.variant_keys)
+        shown = tuple(self.variant.options)
+        if shown == keys:
+            return []
+        gone = [k for k in shown if k not in keys]
+        for key in gone:
+            self.plan.discard(key)
+        current = self.variant.value
+        with self._quiet():
+            self.variant.options = keys
+            self.variant.value = current if current in keys else (keys[0] if keys else None)
+        self._note_gone(gone)
+        return gone
+
+    def _note_gone(self, gone: list[str]) -> None:
+        if gone:
+            names = ", ".join(repr(k) for k in gone)
+            self.status.value += (
+                f'<p style="color:{_WARN}">Variant {html.escape(names)} is gone from the '
+                "server; what was typed for it was dropped.</p>"
+            )
 
     def _forward(self, setter: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
         """An observer passing a control's new value to the plan, unless we are syncing."""
@@ -230,18 +260,7 @@ class RolloutEditor(_Editor):
         self.weights: dict[str, widgets.IntText] = {}
         self.bars: dict[str, widgets.FloatProgress] = {}
         self.bar_labels: dict[str, widgets.HTML] = {}
-        rows = []
-        for key in plan.variant_keys:
-            weight = plan.weights.get(key)
-            self.weights[key] = widgets.IntText(
-                value=int(weight or 0), description=key, layout=widgets.Layout(width="220px")
-            )
-            self.weights[key].observe(
-                self._forward(lambda v, k=key: plan.set_weights({k: v})), names="value"
-            )
-            self.bars[key] = widgets.FloatProgress(min=0.0, max=100.0, value=0.0)
-            self.bar_labels[key] = widgets.HTML()
-            rows.append(widgets.HBox([self.weights[key], self.bars[key], self.bar_labels[key]]))
+        self._weight_rows = widgets.VBox(self._rows())
         pct = plan.percentage
         self.percentage = widgets.FloatSlider(
             value=float(pct if isinstance(pct, int | float) else 0.0),
@@ -258,7 +277,7 @@ class RolloutEditor(_Editor):
             [
                 self._title(),
                 widgets.HTML("<small>Weights for users matched by no segment</small>"),
-                *rows,
+                self._weight_rows,
                 self.percentage,
                 self.enabled,
                 self.validation,
@@ -267,6 +286,46 @@ class RolloutEditor(_Editor):
             ]
         )
         self._refresh()
+
+    def _rows(self) -> list[widgets.HBox]:
+        """A weight control, share bar and label per variant the plan has now."""
+        plan = self.plan
+        self.weights, self.bars, self.bar_labels = {}, {}, {}
+        rows = []
+        for key in plan.variant_keys:
+            weight = plan.weights.get(key)
+            self.weights[key] = widgets.IntText(
+                value=int(weight or 0), description=key, layout=widgets.Layout(width="220px")
+            )
+            self.weights[key].observe(
+                self._forward(lambda v, k=key: plan.set_weights({k: v})), names="value"
+            )
+            self.bars[key] = widgets.FloatProgress(min=0.0, max=100.0, value=0.0)
+            self.bar_labels[key] = widgets.HTML()
+            rows.append(widgets.HBox([self.weights[key], self.bars[key], self.bar_labels[key]]))
+        return rows
+
+    def _follow_variants(self) -> list[str]:
+        """One row per variant the server has now; weights typed for gone ones are dropped."""
+        plan = self.plan
+        keys = plan.variant_keys
+        if list(self.weights) == keys:
+            return []
+        gone = [k for k in plan.weights if k not in keys]
+        if gone:
+            # RolloutEdit forgets only all at once: keep what still differs from the server
+            config = plan.config
+            base = config.get("rolloutWeights") or {}
+            weights = {k: w for k, w in plan.weights.items() if k in keys and w != base.get(k, 0)}
+            percentage, enabled = plan.percentage, plan.enabled
+            plan.discard().set_weights(weights)
+            if percentage != config.get("rolloutPercentage"):
+                plan.set_percentage(percentage)
+            if enabled != config.get("enabled"):
+                plan.set_enabled(enabled)
+        self._weight_rows.children = self._rows()
+        self._note_gone(gone)
+        return gone
 
     def _refresh(self) -> None:
         super()._refresh()
@@ -281,6 +340,7 @@ class RolloutEditor(_Editor):
             self.bar_labels[row.variant].value = "—" if missing else f"{pct:.1f}%"
 
     def _sync(self) -> None:
+        self._follow_variants()
         with self._quiet():
             for key, control in self.weights.items():
                 weight = self.plan.weights.get(key)
@@ -312,14 +372,13 @@ class PayloadEditor(_Editor):
         self._init_buttons()
         # what was typed per variant: switching variants never loses an edit
         self._texts: dict[str, str] = {}
-        self.variant = self._variant_picker()
+        self.variant = self._variant_picker(self._show_variant)
         self.text = widgets.Textarea(
             layout=widgets.Layout(width="100%", height="12em"), placeholder='{"key": "value"}'
         )
         self.format_button = widgets.Button(description="Format", icon="indent")
         self.before = widgets.HTML()
         self.after = widgets.HTML()
-        self.variant.observe(lambda _: self._show_variant(), names="value")
         self.text.observe(self._forward(self._set_text), names="value")
         self.format_button.on_click(lambda _: self._format())
         super().__init__(
@@ -372,9 +431,12 @@ class PayloadEditor(_Editor):
             self.after.value = f"<pre>{html.escape(after)}</pre>"
 
     def _sync(self) -> None:
+        gone = self._follow_variants()
         # after apply/undo the plan starts from the server's payloads: drop typed texts
-        # that are now applied, keep the ones still pending
-        self._texts = {k: t for k, t in self._texts.items() if self._pending(k, t)}
+        # that are now applied (or whose variant is gone), keep the ones still pending
+        self._texts = {
+            k: t for k, t in self._texts.items() if k not in gone and self._pending(k, t)
+        }
         # what the editor shows is what the plan holds (an unverified apply clears the plan)
         for key, text in self._texts.items():
             self.plan.set_payload(key, text)
@@ -405,7 +467,7 @@ class InclusionsEditor(_Editor):
     ) -> None:
         self.plan = InclusionsEdit.load(client, config_id, kind=kind, audit_log=audit_log)
         self._init_buttons()
-        self.variant = self._variant_picker()
+        self.variant = self._variant_picker(self._sync)
         self.counts = widgets.HTML()
         area = widgets.Layout(width="100%", height="6em")
         self.add_users = widgets.Textarea(
@@ -415,7 +477,6 @@ class InclusionsEditor(_Editor):
         pick = widgets.Layout(width="100%", height="8em")
         self.remove_users = widgets.SelectMultiple(options=[], layout=pick)
         self.remove_cohorts = widgets.SelectMultiple(options=[], layout=pick)
-        self.variant.observe(lambda _: self._sync(), names="value")
         for control in (self.add_users, self.add_cohorts, self.remove_users, self.remove_cohorts):
             control.observe(self._forward(lambda _: self._record()), names="value")
         column = widgets.Layout(width="50%")
@@ -456,6 +517,7 @@ class InclusionsEditor(_Editor):
         )
 
     def _sync(self) -> None:
+        self._follow_variants()
         key = self.variant.value
         if key is None:
             return
