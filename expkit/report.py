@@ -363,7 +363,7 @@ def _context(
         "wow": wow,
         "with_inclusions": with_inclusions,
         "config": cfg,
-        "plots": _plots(findings, snapshot, now, cfg) if with_plots else [],
+        "plots": _safe_plots(findings, snapshot, now, cfg) if with_plots else [],
         "version": _expkit_version(),
     }
 
@@ -400,6 +400,16 @@ def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=_PLOT_DPI, facecolor="white")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _safe_plots(
+    findings: pd.DataFrame, snapshot: Any, now: pd.Timestamp, cfg: hygiene.HygieneConfig
+) -> list[dict[str, Any]]:
+    """``_plots`` with mathtext off: keys and authors from the API may hold ``$...$``."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _plots(findings, snapshot, now, cfg)
 
 
 def _plots(

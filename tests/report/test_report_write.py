@@ -230,3 +230,17 @@ def test_csv_round_trips_api_timestamps_with_milliseconds(tmp_path: Path) -> Non
     snap = org.snapshot()
     out = report.write(hygiene.check(snap), snap, tmp_path, plots=False)
     assert ",2026-10-06T09:00:00Z," in (out / "findings.csv").read_text(encoding="utf-8")
+
+
+def test_dollar_signs_from_the_api_are_not_mathtext(tmp_path: Path) -> None:
+    # matplotlib reads "$...$" as TeX: a key or author like this crashed the chart
+    org = Org()
+    org.flag(
+        "price-$\\frac{$-test",
+        history=[(100, {}), (1, {"rolloutPercentage": 10})],
+        lastModifiedBy="a$\\b$",
+    )
+    snap = org.snapshot()
+    out = report.write(hygiene.check(snap), snap, tmp_path)
+    checker = parse((out / "report.html").read_text(encoding="utf-8"))
+    assert len([t for t, _ in checker.tags if t == "img"]) == 3
