@@ -509,11 +509,11 @@ def _backticks_to_code(value: Any) -> Any:
     return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#~"})
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#~$"})
 
 
 def _markdown_escape(value: Any) -> str:
-    """Text from the API, made inert in Markdown (no links, emphasis, HTML or table breaks)."""
+    """Text from the API, made inert in Markdown (no links, emphasis, HTML, math or table breaks)."""
     return " ".join(_text(value).split()).translate(_MD_SPECIAL)
 
 

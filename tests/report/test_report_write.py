@@ -244,3 +244,15 @@ def test_dollar_signs_from_the_api_are_not_mathtext(tmp_path: Path) -> None:
     out = report.write(hygiene.check(snap), snap, tmp_path)
     checker = parse((out / "report.html").read_text(encoding="utf-8"))
     assert len([t for t, _ in checker.tags if t == "img"]) == 3
+
+
+def test_summary_makes_markdown_from_the_api_inert(tmp_path: Path) -> None:
+    org = Org()
+    owner = "*bold* `code` [link](x) | $x^2$ _u_ #h\nnext-line"
+    org.flag("k|*y*", deployments=[], lastModifiedBy=owner)
+    snap = org.snapshot()
+    out = report.write(hygiene.check(snap), snap, tmp_path, plots=False)
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    line = next(x for x in summary.splitlines() if x.startswith("- **k"))
+    assert line.startswith("- **k\\|\\*y\\***")
+    assert "(\\*bold\\* \\`code\\` \\[link\\](x) \\| \\$x^2\\$ \\_u\\_ \\#h next-line)" in line
