@@ -54,9 +54,28 @@ def test_no_key_and_starts_with_connect(path: Path):
     assert first_connect <= 1, "only a parameters cell may come before the connection"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS[:2], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_deterministic_numbers_are_checked(path: Path):
     assert EXPECTED[path.name]
+
+
+def test_hygiene_parameters_are_the_first_code_cell():
+    import ast
+
+    first = _code_cells(HERE / "02_flag_hygiene.ipynb")[0]
+    assert "parameters" in first["metadata"].get("tags", [])
+    # papermill injects its values after this cell: it may only assign them
+    tree = ast.parse("".join(first["source"]))
+    assert tree.body and all(isinstance(node, ast.Assign) for node in tree.body)
+
+
+def test_tweaking_checks_each_apply_and_undo_on_the_server():
+    code = "\n".join("".join(c["source"]) for c in _code_cells(HERE / "03_rollout_tweaking.ipynb"))
+    for editor in ("editor", "payload_editor", "inclusions_editor"):
+        for button in ("preview_button", "apply_button", "undo_button"):
+            assert f"{editor}.{button}.click()" in code
+    # the flag it changes is picked by hand on a live org
+    assert "flag_key = None" in code and "raise RuntimeError" in code
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
