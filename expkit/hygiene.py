@@ -245,6 +245,13 @@ class HygieneConfig:
             table[key] = value
         return cls.from_mapping(table)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the severities mapping proxy cannot be pickled or deep-copied (pandas deep-copies
+        # a findings frame's attrs, where check() keeps its config)
+        values = {name: getattr(self, name) for name in _FIELDS}
+        values["severities"] = dict(self.severities)
+        return (_config_from_fields, (values,))
+
     def replace(self, **overrides: Any) -> HygieneConfig:
         """A copy with some settings changed (validated like the constructor)."""
         unknown = sorted(set(overrides) - set(_FIELDS))
@@ -271,6 +278,10 @@ _INT_FIELDS = (
     "inclusion_limit",
     "recent_days",
 )
+
+
+def _config_from_fields(values: Mapping[str, Any]) -> HygieneConfig:
+    return HygieneConfig(**values)
 
 
 def _table(value: Any, file: Path) -> Mapping[str, Any]:
@@ -1318,7 +1329,8 @@ def check(
     severity (worst first), then rule, then key. No findings gives an empty frame with the
     same columns. ``now`` defaults to ``snapshot.taken_at``; ``config`` is a
     ``HygieneConfig``, a mapping or the path of a TOML file; ``overrides`` replace single
-    settings (``stale_days=45``, ``disabled=("undocumented",)``).
+    settings (``stale_days=45``, ``disabled=("undocumented",)``). The settings used are kept in
+    ``findings.attrs["hygiene_config"]``, so ``report.write`` shows and compares with them.
     """
     cfg = _resolve_config(config)
     if overrides:
@@ -1345,7 +1357,9 @@ def check(
                     "owner": _owner(entry),
                 }
             )
-    return _findings_frame(rows)
+    found = _findings_frame(rows)
+    found.attrs["hygiene_config"] = cfg
+    return found
 
 
 def _resolve_config(

@@ -95,7 +95,8 @@ def write(
     ``findings`` is ``hygiene.check(snapshot, ...)``. ``previous`` adds a week-over-week
     section: an earlier ``Snapshot``, a snapshot directory (``expkit snapshot --out``), an
     earlier report directory or ``findings.csv``, or a findings frame; snapshots are checked
-    with ``config`` (the thresholds ``findings`` was made with; default ``HygieneConfig()``).
+    with ``config`` (default: the thresholds ``findings`` was made with, which
+    ``hygiene.check`` keeps in ``findings.attrs``, else ``HygieneConfig()``).
     ``org`` names the org in the title (default: from ``snapshot.source``).
     """
     path, _ = _write(findings, snapshot, out_dir, previous, config, org=org, with_plots=plots)
@@ -113,6 +114,9 @@ def _write(
     with_plots: bool,
 ) -> tuple[Path, Comparison | None]:
     _check_findings(findings)
+    made_with = findings.attrs.get("hygiene_config")
+    if config is None and isinstance(made_with, hygiene.HygieneConfig):
+        config = made_with
     cfg = config or hygiene.HygieneConfig()
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

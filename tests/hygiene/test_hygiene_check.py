@@ -248,3 +248,21 @@ def test_top_level_settings_and_a_severities_table_both_apply(tmp_path: Path) ->
     with pytest.raises(ValidationError, match="both") as err:
         hygiene.HygieneConfig.from_toml(both)
     assert err.value.field == "stale_days"
+
+
+def test_config_pickles_and_deep_copies() -> None:
+    import pickle
+
+    cfg = hygiene.HygieneConfig(
+        stale_days=45, disabled=("undocumented",), severities={"inactive": "error"}
+    )
+    for twin in (pickle.loads(pickle.dumps(cfg)), copy.deepcopy(cfg)):
+        assert twin == cfg
+        assert twin.severity("inactive") == "error"
+
+
+def test_findings_remember_the_config_they_were_made_with(org: Org) -> None:
+    cfg = hygiene.HygieneConfig(stale_days=45)
+    found = hygiene.check(messy(org).snapshot(), config=cfg)
+    assert found.attrs["hygiene_config"] == cfg
+    assert found[found["severity"] == "error"].attrs["hygiene_config"] == cfg

@@ -256,3 +256,16 @@ def test_summary_makes_markdown_from_the_api_inert(tmp_path: Path) -> None:
     line = next(x for x in summary.splitlines() if x.startswith("- **k"))
     assert line.startswith("- **k\\|\\*y\\***")
     assert "(\\*bold\\* \\`code\\` \\[link\\](x) \\| \\$x^2\\$ \\_u\\_ \\#h next-line)" in line
+
+
+def test_write_uses_the_thresholds_check_was_given(tmp_path: Path) -> None:
+    org = Org()
+    org.flag("ramped", rolloutPercentage=100, history=[(200, {"rolloutPercentage": 5}), (40, {})])
+    snap = org.snapshot()
+    found = hygiene.check(snap, stale_days=45)
+    assert "fully-rolled-out" not in set(found["rule"])
+    out = report.write(found, snap, tmp_path, previous=snap, plots=False)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<dt>stale_days</dt><dd>45 days" in html
+    # the previous snapshot is checked with 45 days too: nothing new, nothing resolved
+    assert "**0 new · 0 resolved ·" in (out / "summary.md").read_text(encoding="utf-8")
