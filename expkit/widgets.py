@@ -13,7 +13,8 @@ Controls are attributes, so a notebook or a test can drive them::
 
 Tick ``editor.dry_run`` to have Apply run every check and send no write.
 
-Any change after a preview disables Apply again until the next preview.
+Any change after a preview disables Apply again until the next preview; Apply sends
+only the requests the preview listed.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class _Editor(widgets.VBox):
         self.validation = widgets.HTML()
         self.status = widgets.HTML()
         self._previewed = False
+        self._previewed_requests: list[Any] = []
         self._syncing = False
         self.preview_button.on_click(lambda _: self._on_preview())
         self.apply_button.on_click(lambda _: self._on_apply())
@@ -193,6 +195,7 @@ class _Editor(widgets.VBox):
         else:
             self.status.value = self._preview_html()
             self._previewed = True
+            self._previewed_requests = [r.to_dict() for r in self.plan.requests()]
         self._refresh()
 
     def _run(self, action: Callable[[], Any]) -> None:
@@ -209,6 +212,20 @@ class _Editor(widgets.VBox):
     def _on_apply(self) -> None:
         # click() runs handlers even on a disabled button: re-check
         if self.apply_button.disabled:
+            return
+        # the plan can be changed from code too, unseen by the controls: send only what was
+        # previewed
+        try:
+            requests = [r.to_dict() for r in self.plan.requests()]
+        except ExpkitError:  # made invalid from code
+            requests = None
+        if requests != self._previewed_requests:
+            self._previewed = False
+            self.status.value = (
+                f'<p style="color:{_WARN}">The plan was changed since the preview (from '
+                "code): nothing was sent. Preview it again.</p>"
+            )
+            self._refresh()
             return
         dry_run = self.dry_run.value
         # output from a button callback has no cell to go to: no progress bar

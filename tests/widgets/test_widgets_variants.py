@@ -83,3 +83,31 @@ def test_the_status_says_when_an_edit_for_a_gone_variant_is_dropped(server, clie
     editor.reload_button.click()
     assert "Reloaded from the server" in editor.status.value
     assert "Variant &#x27;neural&#x27; is gone from the server" in editor.status.value
+
+
+def test_apply_sends_only_what_was_previewed(server, client, flag):
+    editor = RolloutEditor(client, "3001")
+    editor.weights["control"].value = 3
+    editor.preview_button.click()
+    editor.plan.set_weights({"bm25": 9})  # changed from code, behind the preview
+    server.reset_log()
+    editor.apply_button.click()
+    assert [m for m, _, _ in server.request_log if m != "GET"] == []
+    assert flag()["rolloutWeights"] == {"control": 1, "bm25": 1, "neural": 1}
+    assert "changed since the preview" in editor.status.value
+    assert editor.apply_button.disabled
+    editor.preview_button.click()
+    editor.apply_button.click()
+    assert flag()["rolloutWeights"] == {"control": 3, "bm25": 9, "neural": 1}
+
+
+def test_apply_after_the_plan_was_made_invalid_from_code_sends_nothing(server, client, flag):
+    editor = RolloutEditor(client, "3001")
+    editor.weights["control"].value = 3
+    editor.preview_button.click()
+    editor.plan.set_weights({"bm25": -2})
+    server.reset_log()
+    editor.apply_button.click()
+    assert [m for m, _, _ in server.request_log if m != "GET"] == []
+    assert "changed since the preview" in editor.status.value
+    assert "weights.bm25" in editor.validation.value
