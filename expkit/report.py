@@ -502,7 +502,13 @@ def _environment() -> Any:
     env.filters["md"] = _markdown_escape
     env.filters["code"] = _backticks_to_code
     env.filters["thousands"] = lambda n: f"{n:,}"
+    env.filters["counted"] = _counted
     return env
+
+
+def _counted(n: int, noun: str) -> str:
+    """``1 error``, ``2 errors``, ``1,204 flags``; uncountable ``info`` stays as it is."""
+    return f"{n:,} {noun if n == 1 or noun == 'info' else noun + 's'}"
 
 
 def _backticks_to_code(value: Any) -> Any:
@@ -574,9 +580,9 @@ def _report(args: argparse.Namespace) -> int:
     out, comparison = _write(findings, snap, args.out, previous, cfg, org=org, with_plots=True)
     counts = _counts(findings)
     print(
-        f"expkit: {len(findings):,} findings: {counts['error']:,} errors, "
-        f"{counts['warning']:,} warnings, {counts['info']:,} info "
-        f"({len(snap.configs):,} configs checked)"
+        f"expkit: {_counted(len(findings), 'finding')}: {_counted(counts['error'], 'error')}, "
+        f"{_counted(counts['warning'], 'warning')}, {counts['info']:,} info "
+        f"({_counted(len(snap.configs), 'config')} checked)"
     )
     for name in FILES:
         print(f"  {out / name}")

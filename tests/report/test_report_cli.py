@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from expkit import hygiene
+from expkit import hygiene, report
 from expkit.cli import main
 
 
@@ -70,8 +70,10 @@ def test_output_and_fail_on(tmp_path: Path, recorded_org: Path, capsys) -> None:
     found = hygiene.read_findings(out / "findings.csv")
     counts = found["severity"].value_counts()
     assert lines[1] == (
-        f"expkit: {len(found)} findings: {counts.get('error', 0)} errors, "
-        f"{counts.get('warning', 0)} warnings, {counts.get('info', 0)} info (16 configs checked)"
+        f"expkit: {report._counted(len(found), 'finding')}: "
+        f"{report._counted(counts.get('error', 0), 'error')}, "
+        f"{report._counted(counts.get('warning', 0), 'warning')}, "
+        f"{counts.get('info', 0)} info (16 configs checked)"
     )
     assert lines[2:5] == [
         f"  {out / name}" for name in ("report.html", "findings.csv", "summary.md")

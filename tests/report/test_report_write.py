@@ -142,10 +142,27 @@ def test_headline_counts(written) -> None:
         n = int(counts.get(severity, 0))
         assert re.search(rf'<div class="n">{n}</div>\s*<div class="label">{label}</div>', html)
     summary = (out / "summary.md").read_text(encoding="utf-8")
-    assert (
-        f"**{counts['error']} errors · {counts['warning']} warnings · {counts['info']} info**"
-        in summary
-    )
+    errors, warnings = _plural(counts["error"], "error"), _plural(counts["warning"], "warning")
+    assert f"**{errors} · {warnings} · {counts['info']} info**" in summary
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+@pytest.mark.parametrize(
+    ("n", "noun", "text"),
+    [
+        (1, "error", "1 error"),
+        (0, "error", "0 errors"),
+        (2, "warning", "2 warnings"),
+        (1, "info", "1 info"),
+        (3, "info", "3 info"),
+        (1204, "flag", "1,204 flags"),
+    ],
+)
+def test_counts_are_worded_in_the_singular_for_one(n, noun, text) -> None:
+    assert report._counted(n, noun) == text
 
 
 def test_csv_round_trips(written) -> None:
