@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import ipaddress
 import json
 import os
 import re
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from expkit._http import _is_loopback
 from expkit.errors import ExpkitError, ValidationError
 from expkit.fake._fixtures import GROUPS, KINDS, dump_json, path_segment
 
@@ -250,15 +250,7 @@ def _counts(files: Files, lists: dict[str, list[dict[str, Any]]]) -> dict[str, i
 
 
 def _is_loopback_url(url: str | None) -> bool:
-    if not url:
-        return False
-    host = urlsplit(url).hostname or ""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return bool(url) and _is_loopback(urlsplit(url).hostname or "")
 
 
 def record_command(args: argparse.Namespace) -> int:
