@@ -79,15 +79,8 @@ class _VariantEndpoints:
     """Variant, inclusion and deployment endpoints of a flag or an experiment."""
 
     def __init__(self, http: HttpClient, kind: str, *, prefix: str = API_PREFIX) -> None:
-        if kind not in ("flags", "experiments"):
-            raise ValidationError(
-                f"kind must be 'flags' or 'experiments', got {kind!r}.",
-                field="kind",
-                value=kind,
-                allowed=("flags", "experiments"),
-            )
         self._http = http
-        self.kind = kind
+        self.kind = v.config_kind(kind)
         self._base = f"{prefix}/{kind}"
 
     def __repr__(self) -> str:

@@ -173,6 +173,18 @@ def require_choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
     )
 
 
+CONFIG_KINDS = ("flags", "experiments")
+
+
+def config_kind(value: Any) -> str:
+    """``value`` if it names a config resource: ``"flags"`` or ``"experiments"``."""
+    if isinstance(value, str) and value in CONFIG_KINDS:
+        return value
+    raise _fail(
+        f"kind must be 'flags' or 'experiments', got {value!r}.", "kind", value, CONFIG_KINDS
+    )
+
+
 def string_list(value: Any, field: str, *, allow_empty: bool = True) -> list[str]:
     """A list of strings from a list, tuple or other non-string iterable of strings."""
     _require_list(value, field, "a list of strings", "a list of strings")

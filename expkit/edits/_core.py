@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import quote
 
+from expkit._validate import config_kind
 from expkit.errors import ExpkitError, ValidationError
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ __all__ = [
     "VerificationError",
 ]
 
-KINDS = ("flags", "experiments")
 _KIND_ALIASES = {
     "flag": "flags",
     "flags": "flags",
@@ -216,14 +216,7 @@ class ApplyResult:
 
 def normalise_kind(kind: Any) -> str:
     """``"flags"`` or ``"experiments"`` (the singular is accepted too)."""
-    if isinstance(kind, str) and kind in _KIND_ALIASES:
-        return _KIND_ALIASES[kind]
-    raise ValidationError(
-        f"kind must be 'flags' or 'experiments', got {kind!r}.",
-        field="kind",
-        value=kind,
-        allowed=KINDS,
-    )
+    return config_kind(_KIND_ALIASES.get(kind, kind) if isinstance(kind, str) else kind)
 
 
 def resolve_audit_log(audit_log: str | os.PathLike[str] | bool | None) -> Path | None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from expkit import _gc
+from expkit._validate import config_kind
 from expkit.errors import ValidationError
 from expkit.fake._state import CONDITION_OPS, HOLDOUT_PASS_VARIANT, iso
 
@@ -175,14 +176,7 @@ class ConfigBuilder:
     """
 
     def __init__(self, kind: str, config: dict[str, Any], *, at: datetime, by: str) -> None:
-        if kind not in ("flags", "experiments"):
-            raise ValidationError(
-                f"kind must be 'flags' or 'experiments', got {kind!r}.",
-                field="kind",
-                value=kind,
-                allowed=("flags", "experiments"),
-            )
-        self.kind = kind
+        self.kind = config_kind(kind)
         self._current = dict(config)
         self._times: list[datetime] = []
         self.versions: list[dict[str, Any]] = []
