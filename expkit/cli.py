@@ -28,8 +28,15 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
         "(default when no AMPLITUDE_MANAGEMENT_API_KEY is set: the bundled demo org)",
     )
     parser.add_argument("--region", choices=["us", "eu"], help="live API region (default: us)")
+    _add_progress_option(parser)
+
+
+def _add_progress_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="hide progress bars"
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress bars (default: when stderr is a terminal, so CI logs stay clean)",
     )
 
 
@@ -91,9 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument(
         "--hash-emails", action="store_true", help="replace e-mail inclusions by stable hashes"
     )
-    record.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="hide progress bars"
-    )
+    _add_progress_option(record)
     return parser
 
 
@@ -106,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from expkit.errors import ExpkitError
 
+    if getattr(args, "progress", False) is None:
+        args.progress = sys.stderr.isatty()
     module_name, func_name = _HANDLERS[args.command].split(":")
     try:
         # a bad output path is found before minutes of fetching, not after

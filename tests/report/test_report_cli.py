@@ -174,3 +174,21 @@ def test_first_line_with_a_key_and_fixtures(
     first = capsys.readouterr().out.splitlines()[0]
     assert "offline" in first and str(recorded_org) in first
     assert "no AMPLITUDE_MANAGEMENT_API_KEY" not in first and "demo org" not in first
+
+
+@pytest.mark.parametrize(
+    ("flag", "tty", "bars"),
+    [
+        (None, False, False),
+        (None, True, True),
+        ("--progress", False, True),
+        ("--no-progress", True, False),
+    ],
+)
+def test_progress_bars_default_to_a_terminal_only(
+    recorded_org: Path, tmp_path: Path, monkeypatch, capsys, flag, tty, bars
+) -> None:
+    monkeypatch.setattr("sys.stderr.isatty", lambda: tty, raising=False)
+    argv = ["snapshot", "--fixtures", str(recorded_org), "--out", str(tmp_path / "snap")]
+    assert main(argv + ([flag] if flag else [])) == 0
+    assert ("inclusions" in capsys.readouterr().err) is bars
