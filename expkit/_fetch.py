@@ -815,6 +815,16 @@ class Snapshot:
                 value=meta.get("format"),
                 allowed=(_FORMAT,),
             )
+        missing = [
+            f"{name}.parquet" for name in FRAME_NAMES if not (src / f"{name}.parquet").is_file()
+        ]
+        if missing:
+            raise ValidationError(
+                f"{src}: incomplete snapshot, missing {', '.join(missing)}; save it again",
+                field="path",
+                value=str(src),
+                allowed="a directory written by Snapshot.save",
+            )
         loaded = {}
         for name in FRAME_NAMES:
             table = pd.read_parquet(src / f"{name}.parquet", engine="pyarrow")

@@ -289,6 +289,19 @@ def test_load_rejects_other_directories(tmp_path: Path) -> None:
     assert info.value.field == "path"
 
 
+def test_load_names_the_missing_frame_files(tmp_path: Path) -> None:
+    from expkit import frames
+
+    empty = expkit.Snapshot(
+        *(frames.empty(name) for name in SCHEMA), taken_at="2026-01-01T00:00:00Z"
+    )
+    out = empty.save(tmp_path / "snap")
+    (out / "versions.parquet").unlink()
+    with pytest.raises(ValidationError, match=r"missing versions\.parquet") as info:
+        expkit.Snapshot.load(out)
+    assert info.value.field == "path"
+
+
 def test_snapshot_requires_frames() -> None:
     with pytest.raises(ValidationError) as info:
         expkit.Snapshot(*([None] * 8), taken_at="2026-01-01")  # type: ignore[arg-type]
