@@ -360,9 +360,42 @@ def empty_findings() -> pd.DataFrame:
     return _findings_frame([])
 
 
+# a spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_findings(findings: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Writes ``findings`` as the report's ``findings.csv``; ``read_findings`` reads it back.
+
+    Text from the API (keys, owners, details) that a spreadsheet would run as a formula is
+    written with a leading ``'``, so opening the CSV in Excel or Sheets shows it as text;
+    a value that itself starts with ``'`` gets one more, so reading back is exact.
+    """
+    out = {}
+    for col in findings.columns:
+        values = findings[col].astype(object).where(findings[col].notna(), None)
+        if col == "since":
+            # the API's times have milliseconds: a fixed "%S" format would cut them off
+            out[col] = [None if t is None else t.isoformat().replace("+00:00", "Z") for t in values]
+        else:
+            out[col] = [_csv_text(v) for v in values]
+    pd.DataFrame(out, columns=findings.columns).to_csv(path, index=False)
+
+
+def _csv_text(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith((*_FORMULA_STARTS, "'")):
+        return "'" + value
+    return value
+
+
+def _csv_untext(value: Any) -> Any:
+    return value[1:] if isinstance(value, str) and value.startswith("'") else value
+
+
 def read_findings(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A findings frame read back from the ``findings.csv`` a report wrote (same dtypes)."""
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    raw = raw.apply(lambda col: col.map(_csv_untext))
     missing = [c for c in FINDINGS_COLUMNS if c not in raw.columns]
     if missing:
         raise ValidationError(

@@ -138,12 +138,7 @@ def _write(
     (out / "summary.md").write_text(
         env.get_template("summary.md").render(context), encoding="utf-8"
     )
-    # the API's times have milliseconds: a fixed "%S" format would cut them off
-    since = [
-        t.isoformat().replace("+00:00", "Z") if isinstance(t, pd.Timestamp) else None
-        for t in findings["since"].astype(object).where(findings["since"].notna(), None)
-    ]
-    findings.assign(since=since).to_csv(out / "findings.csv", index=False)
+    hygiene.write_findings(findings, out / "findings.csv")
     return out, comparison
 
 

@@ -286,3 +286,20 @@ def test_write_uses_the_thresholds_check_was_given(tmp_path: Path) -> None:
     assert "<dt>stale_days</dt><dd>45 days" in html
     # the previous snapshot is checked with 45 days too: nothing new, nothing resolved
     assert "**0 new · 0 resolved ·" in (out / "summary.md").read_text(encoding="utf-8")
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_written_as_text(written, tmp_path: Path) -> None:
+    _, found, _ = written
+    risky = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "'=quoted"]
+    found = found.iloc[: len(risky)].reset_index(drop=True)
+    assert len(found) == len(risky)
+    found = found.assign(
+        key=pd.array(risky, dtype="string"), owner=pd.array(risky[::-1], dtype="string")
+    )
+    path = tmp_path / "findings.csv"
+    hygiene.write_findings(found, path)
+    cells = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col in ("key", "owner"):
+        assert all(cell.startswith("'") for cell in cells[col]), cells[col].tolist()
+    assert not cells["rule"].str.startswith("'").any()
+    pd.testing.assert_frame_equal(hygiene.read_findings(path), found)
