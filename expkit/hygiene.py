@@ -57,6 +57,7 @@ __all__ = [
     "check",
     "empty_findings",
     "read_findings",
+    "write_findings",
 ]
 
 # worst first; the dtype is ordered from least to most severe so ``severity >= "warning"`` works
