@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import quote
 
+from expkit._request import Request
 from expkit._validate import config_kind
 from expkit.errors import ExpkitError, ValidationError
 
@@ -97,25 +98,6 @@ class VerificationError(ExpkitError):
         self.expected = expected
         self.actual = actual
         super().__init__(message)
-
-
-@dataclass(frozen=True)
-class Request:
-    """One HTTP call a plan sends: method, path (under the client's base URL) and JSON body."""
-
-    method: str
-    path: str
-    body: Any = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The request as a plain dict (``method``, ``path``, ``body``)."""
-        return {"method": self.method, "path": self.path, "body": self.body}
-
-    def __str__(self) -> str:
-        text = f"{self.method} {self.path}"
-        if self.body is not None:
-            text += " " + json.dumps(self.body, sort_keys=True)
-        return text
 
 
 @dataclass(frozen=True)
