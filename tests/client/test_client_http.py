@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -15,6 +14,7 @@ from expkit import (
     ApiError,
     Client,
     LegacyClient,
+    PaginationError,
     RateLimitError,
     ServerError,
     TransportError,
@@ -314,25 +314,33 @@ def test_pagination_follows_every_cursor_form(client: Client, double: DoubleAdap
     assert all(c.query["limit"] == ["1000"] for c in double.calls)
 
 
-def test_pagination_stops_on_a_repeated_cursor(
-    client: Client, double: DoubleAdapter, caplog: pytest.LogCaptureFixture
+def test_a_repeated_cursor_raises_naming_the_endpoint_and_the_cursor(
+    client: Client, double: DoubleAdapter
 ):
     double.default = lambda call: Reply(200, {"deployments": [{"id": "d"}], "nextCursor": "7"})
-    with caplog.at_level(logging.WARNING, logger="expkit.http"):
-        out = client.deployments.list()
+    pages = client.http.pages("/api/1/deployments", "deployments")
+    assert next(pages) == [{"id": "d"}]
+    assert next(pages) == [{"id": "d"}]  # the page at cursor 7, read once
+    with pytest.raises(PaginationError) as info:
+        next(pages)  # it names cursor 7 again: raised before fetching it twice
     assert len(double.calls) == 2
-    assert len(out) == 2
-    assert "repeated" in caplog.text
+    assert info.value.endpoint == "/api/1/deployments" and info.value.cursor == "7"
+    assert "/api/1/deployments" in str(info.value) and "'7'" in str(info.value)
 
 
-def test_pagination_stops_on_a_cycle(client: Client, double: DoubleAdapter):
+def test_a_cursor_cycle_raises_and_returns_no_duplicates(client: Client, double: DoubleAdapter):
     double.reply(
-        Reply(200, {"mutexes": [1], "nextCursor": 1}),
-        Reply(200, {"mutexes": [2], "nextCursor": 2}),
-        Reply(200, {"mutexes": [3], "nextCursor": 1}),
+        Reply(200, {"mutexes": [{"id": 1}], "nextCursor": 1}),
+        Reply(200, {"mutexes": [{"id": 2}], "nextCursor": 2}),
+        Reply(200, {"mutexes": [{"id": 3}], "nextCursor": 1}),
     )
-    assert client.mutexes.list() == [1, 2, 3]
+    seen = []
+    with pytest.raises(PaginationError) as info:
+        for item in client.mutexes.iter():
+            seen.append(item)
+    assert seen == [{"id": 1}, {"id": 2}, {"id": 3}]  # each once
     assert len(double.calls) == 3
+    assert info.value.cursor == "1"
 
 
 def test_pagination_accepts_a_bare_list(client: Client, double: DoubleAdapter):
@@ -341,9 +349,12 @@ def test_pagination_accepts_a_bare_list(client: Client, double: DoubleAdapter):
 
 
 def test_paginate_limit_and_params(client: Client, double: DoubleAdapter):
-    double.reply(Reply(200, {"holdouts": [1, 2], "nextCursor": 2}), Reply(200, {"holdouts": [3]}))
+    one, two, three = ({"id": i} for i in (1, 2, 3))
+    double.reply(
+        Reply(200, {"holdouts": [one, two], "nextCursor": 2}), Reply(200, {"holdouts": [three]})
+    )
     out = list(client.http.paginate("/api/1/holdouts", "holdouts", params={"x": "y"}, limit=2))
-    assert out == [1, 2, 3]
+    assert out == [one, two, three]
     assert double.calls[1].query == {"x": ["y"], "limit": ["2"], "cursor": ["2"]}
 
 
