@@ -14,7 +14,6 @@ from expkit import (
     ApiError,
     Client,
     LegacyClient,
-    PaginationError,
     RateLimitError,
     ServerError,
     TransportError,
@@ -312,35 +311,6 @@ def test_pagination_follows_every_cursor_form(client: Client, double: DoubleAdap
     assert [f["id"] for f in client.flags.list()] == ["1", "2", "3", "4", "5"]
     assert [c.query.get("cursor") for c in double.calls] == [None, ["2"], ["4"]]
     assert all(c.query["limit"] == ["1000"] for c in double.calls)
-
-
-def test_a_repeated_cursor_raises_naming_the_endpoint_and_the_cursor(
-    client: Client, double: DoubleAdapter
-):
-    double.default = lambda call: Reply(200, {"deployments": [{"id": "d"}], "nextCursor": "7"})
-    pages = client.http.pages("/api/1/deployments", "deployments")
-    assert next(pages) == [{"id": "d"}]
-    assert next(pages) == [{"id": "d"}]  # the page at cursor 7, read once
-    with pytest.raises(PaginationError) as info:
-        next(pages)  # it names cursor 7 again: raised before fetching it twice
-    assert len(double.calls) == 2
-    assert info.value.endpoint == "/api/1/deployments" and info.value.cursor == "7"
-    assert "/api/1/deployments" in str(info.value) and "'7'" in str(info.value)
-
-
-def test_a_cursor_cycle_raises_and_returns_no_duplicates(client: Client, double: DoubleAdapter):
-    double.reply(
-        Reply(200, {"mutexes": [{"id": 1}], "nextCursor": 1}),
-        Reply(200, {"mutexes": [{"id": 2}], "nextCursor": 2}),
-        Reply(200, {"mutexes": [{"id": 3}], "nextCursor": 1}),
-    )
-    seen = []
-    with pytest.raises(PaginationError) as info:
-        for item in client.mutexes.iter():
-            seen.append(item)
-    assert seen == [{"id": 1}, {"id": 2}, {"id": 3}]  # each once
-    assert len(double.calls) == 3
-    assert info.value.cursor == "1"
 
 
 def test_pagination_accepts_a_bare_list(client: Client, double: DoubleAdapter):

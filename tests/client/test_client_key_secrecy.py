@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import pickle
+from urllib.parse import quote
 
 import pytest
+import requests
 from client_double import API_KEY, BASE, DoubleAdapter, Reply, make_session
 
 from expkit import (
@@ -13,6 +17,7 @@ from expkit import (
     BadRequestError,
     Client,
     NotFoundError,
+    TransportError,
     ValidationError,
 )
 
@@ -108,3 +113,125 @@ def test_api_errors_survive_pickling(client: Client, double: DoubleAdapter):
         err.hint,
         ["u1"],
     )
+
+
+# the error chain and pickles ------------------------------------------------------------------
+
+
+def _chain(err: BaseException):
+    """``err`` and everything reachable through __cause__ / __context__."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [err]
+    while todo:
+        item = todo.pop()
+        if item is None or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo += [item.__cause__, item.__context__]
+    return seen
+
+
+def _dump(err: BaseException) -> bytes:
+    """Every byte an exception chain could carry: each link pickled, args and attributes."""
+    out = b""
+    for link in _chain(err):
+        with contextlib.suppress(Exception):  # an unpicklable link is checked by its parts
+            out += pickle.dumps(link)
+        out += repr(link.args).encode() + repr(vars(link)).encode()
+        request = getattr(link, "request", None)
+        if request is not None:
+            out += repr(dict(request.headers)).encode()
+    return out
+
+
+def _connection_error_holding_the_request(call) -> requests.ConnectionError:
+    # what requests really raises: the exception carries the prepared request, with the
+    # Authorization header, and a urllib3 error inside
+    prepared = requests.Request(
+        call.method, BASE + call.path, headers={"Authorization": call.headers["Authorization"]}
+    ).prepare()
+    return requests.ConnectionError("connection reset by peer", request=prepared)
+
+
+@pytest.mark.parametrize("max_retries", [0, 2])
+def test_a_transport_error_chain_and_pickle_never_hold_the_key(double: DoubleAdapter, max_retries):
+    client = Client(
+        API_KEY,
+        base_url=BASE,
+        session=make_session(double),
+        rate_limit=None,
+        max_retries=max_retries,
+        backoff_factor=0.001,
+    )
+    double.default = _connection_error_holding_the_request
+    with pytest.raises(TransportError) as info:
+        client.flags.get("1")
+    err = info.value
+    assert double.calls[0].headers["Authorization"] == f"Bearer {API_KEY}"  # it was there
+    assert len(_chain(err)) == 2  # the error and its sanitised cause, nothing else
+    assert type(err.__cause__) is requests.ConnectionError
+    assert err.__cause__.request is None
+    assert API_KEY.encode() not in _dump(err)
+    copy = pickle.loads(pickle.dumps(err))
+    assert str(copy) == str(err)
+
+
+def test_an_error_echoing_the_key_in_its_message_is_redacted_in_the_chain(
+    client: Client, double: DoubleAdapter
+):
+    double.default = lambda call: requests.exceptions.InvalidHeader(
+        f"bad header Authorization: Bearer {API_KEY}"
+    )
+    with pytest.raises(TransportError) as info:
+        client.flags.get("1")
+    assert API_KEY.encode() not in _dump(info.value)
+    assert "<redacted>" in str(info.value.__cause__)
+
+
+def test_an_invalid_json_body_chain_is_sanitised(client: Client, double: DoubleAdapter):
+    double.reply(Reply(200, f'{{"echo": "{API_KEY}"', {"Content-Type": "application/json"}))
+    with pytest.raises(ApiError) as info:
+        client.flags.get("1")
+    assert API_KEY.encode() not in _dump(info.value)
+
+
+def _variants(key: str) -> dict[str, str]:
+    b64 = base64.b64encode
+    return {
+        "upper": key.upper(),
+        "lower": key.lower(),
+        "bearer-upper": f"BEARER {key.upper()}",
+        "base64-key": b64(key.encode()).decode(),
+        "base64-header": b64(f"Authorization: Bearer {key}".encode()).decode(),
+        "base64-basic": b64(f"{key}:".encode()).decode(),
+        "base64-offset-1": b64(f"x{key}y".encode()).decode(),
+        "base64-offset-2": b64(f"xy{key}".encode()).decode(),
+        "base64-urlsafe": base64.urlsafe_b64encode(f"Bearer {key}".encode()).decode(),
+        "url-quoted": quote(key, safe=""),
+    }
+
+
+@pytest.mark.parametrize("name", list(_variants(API_KEY)))
+def test_case_and_base64_variants_of_the_key_are_redacted(
+    client: Client, double: DoubleAdapter, name
+):
+    echoed = _variants(API_KEY)[name]
+    double.reply(Reply(400, f"bad request; you sent {echoed} here"))
+    with pytest.raises(BadRequestError) as info:
+        client.flags.get("1")
+    err = info.value
+    assert echoed not in str(err) and echoed not in err.body
+    assert "<redacted>" in err.body
+    assert echoed.encode() not in pickle.dumps(err)
+    assert "bad request; you sent" in err.body and "here" in err.body  # the rest is kept
+
+
+def test_redaction_leaves_unrelated_text_alone():
+    from expkit._http import Redactor
+
+    redact = Redactor(API_KEY)
+    text = "flag enabled; base64 " + base64.b64encode(b"some other secret value").decode()
+    assert redact(text) == text
+    assert Redactor(None)("anything") == "anything"
+    with pytest.raises(TypeError):
+        pickle.dumps(redact)
