@@ -838,7 +838,7 @@ class HttpClient:
             what = "could not connect or the connection dropped"
         else:
             what = f"failed ({type(exc).__name__})"
-        detail = _excerpt(self._redactor(str(exc)), 300)
+        detail = _excerpt(self._redactor(_readable(exc)), 300)
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         return TransportError(
             f"{method} {url} {what}{tries}: {detail}. HINT: check the network and base_url "
@@ -1099,6 +1099,15 @@ def path_segment(value: Any, field: str) -> str:
             allowed="a non-empty string other than '.' or '..'",
         )
     return quote(value, safe="")
+
+
+def _readable(exc: BaseException) -> str:
+    """The innermost reason of a requests failure, without urllib3's object reprs."""
+    text = str(exc)
+    for cause in _causes(exc):
+        if not isinstance(cause, requests.RequestException | MaxRetryError) and str(cause):
+            text = str(cause)
+    return re.sub(r"<[^<>]* object at 0x[0-9a-fA-F]+>:?\s*", "", text).strip() or text
 
 
 def _excerpt(text: str, limit: int = 200) -> str:

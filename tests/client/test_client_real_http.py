@@ -167,6 +167,9 @@ def test_refused_connection_is_a_transport_error():
         client.flags.get("1")
     assert KEY not in str(info.value)
     assert not isinstance(info.value, ServerError)
+    # one readable line: the reason, not urllib3's nested reprs
+    assert "object at 0x" not in str(info.value) and "\n" not in str(info.value)
+    assert "refused" in str(info.value).lower()
 
 
 def test_an_injected_adapter_that_retries_by_itself_still_gives_the_right_error(server: Server):
