@@ -15,6 +15,7 @@ from expkit.errors import (
     BadRequestError,
     ExpkitError,
     NotFoundError,
+    PaginationError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
@@ -27,6 +28,7 @@ __version__ = "0.1.0"
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
     "Client": ("expkit._client", "Client"),
+    "Settings": ("expkit._request", "Settings"),
     "LegacyClient": ("expkit._legacy", "LegacyClient"),
     "connect": ("expkit._connect", "connect"),
     "Snapshot": ("expkit._fetch", "Snapshot"),
@@ -57,9 +59,11 @@ __all__ = [
     "ExpkitError",
     "LegacyClient",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "Settings",
     "Snapshot",
     "TransportError",
     "ValidationError",
@@ -99,6 +103,7 @@ if TYPE_CHECKING:
     )
     from expkit._history import changes, diff_versions, rollout_history
     from expkit._legacy import LegacyClient
+    from expkit._request import Settings
 
 
 def __getattr__(name: str) -> Any:

@@ -11,12 +11,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from expkit import _validate as v
-from expkit._client import _as_dict, _as_list, _BaseClient, _seg, _VariantEndpoints
-from expkit._http import LEGACY_HOSTS, HttpClient
+from expkit._client import BaseClient, VariantEndpoints
+from expkit._http import LEGACY_HOSTS, HttpClient, path_segment
+from expkit._request import Request
 from expkit._wire import camel_to_snake, snake_to_camel
 from expkit.errors import ValidationError
 
-__all__ = ["LegacyClient"]
+__all__ = ["LegacyClient", "LegacyRequests"]
+
+_seg = path_segment
 
 LEGACY_CREATE_FIELDS = (
     "name",
@@ -32,7 +35,36 @@ LEGACY_CREATE_FIELDS = (
 )
 
 
-class LegacyClient(_BaseClient):
+class LegacyRequests:
+    """``legacy.build``: the Requests of the beta API's experiment actions, unsent."""
+
+    def create_experiment(self, project_id: str, key: str, **fields: Any) -> Request:
+        """POST /experiments/new (never retried)."""
+        body = _legacy_create_body(project_id, key, fields)
+        return Request("POST", "/experiments/new", body, retry=False)
+
+    def activate(self, id: str) -> Request:
+        """POST /experiments/{id}/activate."""
+        return Request("POST", f"/experiments/{_seg(id, 'id')}/activate")
+
+    def deactivate(self, id: str) -> Request:
+        """POST /experiments/{id}/deactivate."""
+        return Request("POST", f"/experiments/{_seg(id, 'id')}/deactivate")
+
+    def set_rollout_weights(self, id: str, weights: Mapping[str, float]) -> Request:
+        """POST /experiments/{id}/rollout-weights (whole-number weights, as everywhere)."""
+        body = {"rolloutWeights": v.rollout_weights(weights, "weights", integers=True, whole=True)}
+        if not body["rolloutWeights"]:
+            raise ValidationError(
+                "weights must name at least one variant.",
+                field="weights",
+                value={},
+                allowed="a dict such as {'control': 1, 'treatment': 1}",
+            )
+        return Request("POST", f"/experiments/{_seg(id, 'id')}/rollout-weights", body)
+
+
+class LegacyClient(BaseClient):
     """A client for the legacy (beta) Management API; prefer ``Client`` for new code.
 
     ``legacy.flags`` and ``legacy.experiments`` carry the beta variant endpoints (variants,
@@ -49,8 +81,15 @@ class LegacyClient(_BaseClient):
         super().__init__(api_key, region=region, **options)
 
     def _attach(self, http: HttpClient) -> None:
-        self.flags = _VariantEndpoints(http, "flags", prefix="")
-        self.experiments = _VariantEndpoints(http, "experiments", prefix="")
+        self.flags = VariantEndpoints(http, "flags", prefix="")
+        self.experiments = VariantEndpoints(http, "experiments", prefix="")
+        self.build = LegacyRequests()
+
+    def _get_object(self, path: str, what: str) -> dict[str, Any]:
+        return self.http.get_object(Request("GET", path), what)
+
+    def _get_list(self, path: str, what: str) -> list[Any]:
+        return self.http.get_list(Request("GET", path), what)
 
     def iter_experiments(self) -> Iterator[dict[str, Any]]:
         """Lazily yields every experiment (``GET /experiments/list``)."""
@@ -78,30 +117,30 @@ class LegacyClient(_BaseClient):
 
     def experiment(self, id: str) -> dict[str, Any]:
         """One experiment."""
-        return _as_dict(self.http.request("GET", f"/experiments/{_seg(id, 'id')}"), "experiment")
+        return self._get_object(f"/experiments/{_seg(id, 'id')}", "experiment")
 
     def experiment_versions(self, id: str) -> list[dict[str, Any]]:
         """Every version of an experiment."""
         path = f"/experiments/{_seg(id, 'id')}/versions"
-        return _as_list(self.http.request("GET", path), "versions")
+        return self._get_list(path, "versions")
 
     def experiment_version(self, id: str, version_id: str | int) -> dict[str, Any]:
         """One version of an experiment."""
         path = f"/experiments/{_seg(id, 'id')}/versions/{_seg(version_id, 'version_id')}"
-        return _as_dict(self.http.request("GET", path), "version")
+        return self._get_object(path, "version")
 
     def flag(self, id: str) -> dict[str, Any]:
         """One flag."""
-        return _as_dict(self.http.request("GET", f"/flags/{_seg(id, 'id')}"), "flag")
+        return self._get_object(f"/flags/{_seg(id, 'id')}", "flag")
 
     def flag_versions(self, id: str) -> list[dict[str, Any]]:
         """Every version of a flag."""
-        return _as_list(self.http.request("GET", f"/flags/{_seg(id, 'id')}/versions"), "versions")
+        return self._get_list(f"/flags/{_seg(id, 'id')}/versions", "versions")
 
     def flag_version(self, id: str, version_id: str | int) -> dict[str, Any]:
         """One version of a flag."""
         path = f"/flags/{_seg(id, 'id')}/versions/{_seg(version_id, 'version_id')}"
-        return _as_dict(self.http.request("GET", path), "version")
+        return self._get_object(path, "version")
 
     def create_experiment(self, project_id: str, key: str, **fields: Any) -> Any:
         """Creates an experiment (``POST /experiments/new``); returns the server's reply.
@@ -110,29 +149,19 @@ class LegacyClient(_BaseClient):
         target_segments, deployments, experiment_type, evaluation_mode, sticky_bucketing.
         Never retried.
         """
-        body = _legacy_create_body(project_id, key, fields)
-        return self.http.request("POST", "/experiments/new", json=body, retry=False)
+        return self.http.send(self.build.create_experiment(project_id, key, **fields))
 
     def activate(self, id: str) -> Any:
         """Activates an experiment (``POST /experiments/{id}/activate``)."""
-        return self.http.request("POST", f"/experiments/{_seg(id, 'id')}/activate")
+        return self.http.send(self.build.activate(id))
 
     def deactivate(self, id: str) -> Any:
         """Deactivates an experiment (``POST /experiments/{id}/deactivate``)."""
-        return self.http.request("POST", f"/experiments/{_seg(id, 'id')}/deactivate")
+        return self.http.send(self.build.deactivate(id))
 
     def set_rollout_weights(self, id: str, weights: Mapping[str, float]) -> Any:
         """Sets an experiment's rollout weights, e.g. ``{"control": 1, "treatment": 1}``."""
-        body = {"rolloutWeights": v.rollout_weights(weights, "weights", integers=False)}
-        if not body["rolloutWeights"]:
-            raise ValidationError(
-                "weights must name at least one variant.",
-                field="weights",
-                value={},
-                allowed="a dict such as {'control': 1, 'treatment': 1}",
-            )
-        path = f"/experiments/{_seg(id, 'id')}/rollout-weights"
-        return self.http.request("POST", path, json=body)
+        return self.http.send(self.build.set_rollout_weights(id, weights))
 
 
 def _legacy_create_body(project_id: Any, key: Any, fields: Mapping[str, Any]) -> dict[str, Any]:

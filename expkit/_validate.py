@@ -233,7 +233,8 @@ def inclusions(value: Any, field: str) -> list[str]:
 def percentage(value: Any, field: str) -> float | int:
     """A number from 0 to 100."""
     if _is_number(value) and 0 <= value <= 100:
-        return value
+        number: float | int = value
+        return number
     raise _fail(
         f"{field} must be a number from 0 to 100, got {_short(value)}.", field, value, "0..100"
     )
@@ -251,22 +252,47 @@ def integer_in(value: Any, field: str, low: int, high: int) -> int:
     )
 
 
-def rollout_weight(value: Any, field: str = "rollout_weight") -> float | int:
-    """A non-negative number (a variant's weight)."""
-    if _is_number(value) and value >= 0:
-        return value
+def whole_weight(value: Any) -> int | None:
+    """The weight as an int, or None unless it is a non-negative whole number.
+
+    The one rule for a variant's rollout weight, used by the client, the edit plans and the
+    fake: an int >= 0, or a float with no fractional part (``3.0`` is 3, ``1.5`` is refused).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and value >= 0:
+        return int(value)
+    return None
+
+
+def rollout_weight(value: Any, field: str = "rollout_weight") -> int:
+    """A variant's weight: a non-negative whole number (see ``whole_weight``)."""
+    weight = whole_weight(value)
+    if weight is not None:
+        return weight
     raise _fail(
-        f"{field} must be a non-negative number, got {_short(value)}.",
+        f"{field} must be a non-negative whole number, got {_short(value)}.",
         field,
         value,
-        "a number >= 0",
+        "an integer >= 0",
     )
 
 
 def rollout_weights(
-    value: Any, field: str, *, integers: bool, variant_keys: Iterable[str] | None = None
+    value: Any,
+    field: str,
+    *,
+    integers: bool,
+    variant_keys: Iterable[str] | None = None,
+    whole: bool = False,
 ) -> dict[str, Any]:
-    """A ``{variant_key: weight}`` map; weights non-negative (integers when ``integers``)."""
+    """A ``{variant_key: weight}`` map; weights non-negative (integers when ``integers``).
+
+    With ``whole`` a float with no fractional part is accepted and sent as an int (the rule
+    of ``rollout_weight``, for maps of variant weights such as the legacy rollout-weights).
+    """
     if not isinstance(value, Mapping):
         raise _fail(
             f"{field} must be a mapping of variant key to weight, got {_short(value)}.",
@@ -286,9 +312,13 @@ def rollout_weights(
                 "variant keys (strings)",
             )
         if integers:
-            ok = isinstance(w, int) and not isinstance(w, bool) and w >= 0
+            # a variant's weight: the one rule of rollout_weight (whole numbers)
+            weight = whole_weight(w)
+            ok = weight is not None and (isinstance(w, int) or whole)
+            w = weight if ok and whole else w
             allowed = "an integer >= 0"
         else:
+            # a segment's weights may be fractional (the API takes numbers there)
             ok = _is_number(w) and w >= 0
             allowed = "a number >= 0"
         if not ok:

@@ -4,7 +4,8 @@
 
     ExpkitError
     ├── ValidationError(ExpkitError, ValueError)   bad input caught before any request
-    ├── TransportError                              no response: timeout, connection
+    ├── TransportError                              no response: timeout, connection, DNS, TLS
+    ├── PaginationError                             a list's cursors loop or pass max_pages
     └── ApiError(status_code, method, url, body)    a response came back
         ├── BadRequestError 400
         ├── AuthenticationError 401
@@ -14,8 +15,9 @@
         └── ServerError 5xx
 
 Lower-level errors (requests, urllib3) are translated once, in the HTTP layer, and raised
-``from`` the original. Messages say what happened, to what, and what to do next; they never
-contain the API key.
+``from`` a sanitised copy of the original (its message redacted, its request, response and
+chain dropped), so neither an error, nor its ``__cause__``/``__context__`` chain, nor its
+pickle holds the API key. Messages say what happened, to what, and what to do next.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "BadRequestError",
     "ExpkitError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
@@ -72,6 +75,21 @@ class TransportError(ExpkitError):
     """No response came back: a timeout, a refused or dropped connection."""
 
 
+class PaginationError(ExpkitError):
+    """A paginated list misbehaved: a cursor came back twice, or it passed ``max_pages``.
+
+    ``endpoint`` is the list's path and ``cursor`` the cursor in question.
+    """
+
+    def __init__(self, message: str, *, endpoint: str, cursor: str | None = None) -> None:
+        self.endpoint = endpoint
+        self.cursor = cursor
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore_error, (type(self), self.args, self.__dict__))
+
+
 class ApiError(ExpkitError):
     """The server answered with an error status."""
 
@@ -112,12 +130,12 @@ class ApiError(ExpkitError):
     def __reduce__(self) -> tuple[Any, ...]:
         # the default rebuilds from args (the message) alone, which __init__ cannot take;
         # rebuild from the message and the attributes as they are (multiprocessing pickles)
-        return (_restore_api_error, (type(self), self.args, self.__dict__))
+        return (_restore_error, (type(self), self.args, self.__dict__))
 
 
-def _restore_api_error(
-    cls: type[ApiError], args: tuple[Any, ...], state: dict[str, Any]
-) -> ApiError:
+def _restore_error(
+    cls: type[ExpkitError], args: tuple[Any, ...], state: dict[str, Any]
+) -> ExpkitError:
     err = cls.__new__(cls)
     Exception.__init__(err, *args)
     err.__dict__.update(state)

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
-from urllib.parse import quote
 
+from expkit._client import API_PREFIX, ConfigRequests, VariantRequests
+from expkit._legacy import LegacyRequests
+from expkit._request import ClientLike, Request
 from expkit._validate import config_kind
 from expkit.errors import ExpkitError, ValidationError
 
@@ -97,25 +99,6 @@ class VerificationError(ExpkitError):
         self.expected = expected
         self.actual = actual
         super().__init__(message)
-
-
-@dataclass(frozen=True)
-class Request:
-    """One HTTP call a plan sends: method, path (under the client's base URL) and JSON body."""
-
-    method: str
-    path: str
-    body: Any = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The request as a plain dict (``method``, ``path``, ``body``)."""
-        return {"method": self.method, "path": self.path, "body": self.body}
-
-    def __str__(self) -> str:
-        text = f"{self.method} {self.path}"
-        if self.body is not None:
-            text += " " + json.dumps(self.body, sort_keys=True)
-        return text
 
 
 @dataclass(frozen=True)
@@ -255,9 +238,15 @@ def _is_legacy(client: Any) -> bool:
 
 
 class Target:
-    """One flag or experiment behind a client: reads, and steps that change it."""
+    """One flag or experiment behind a client: reads, and steps that change it.
 
-    def __init__(self, client: Any, config_id: Any, kind: Any) -> None:
+    Each step's ``Request`` comes from the client's builder twins (``client.flags.build``,
+    ``legacy.build``), so paths, camelCase names and validation live in the client alone;
+    the step sends that very object with ``client.send``. A client double with no ``send``
+    gets the same Requests and the resource method is called instead.
+    """
+
+    def __init__(self, client: ClientLike | Any, config_id: Any, kind: Any) -> None:
         self.kind = normalise_kind(kind)
         if isinstance(config_id, int) and not isinstance(config_id, bool):
             config_id = str(config_id)
@@ -268,13 +257,24 @@ class Target:
                 value=config_id,
                 allowed="the flag's or experiment's id, e.g. '123456'",
             )
-        self.client = client
+        # Any: the legacy reads and actions below are LegacyClient's own methods
+        self.client: Any = client
         self.config_id = config_id
         self.legacy = _is_legacy(client)
         self.resource = getattr(client, self.kind)
-        self.prefix = (
-            "" if self.legacy else "/api/1"
-        ) + f"/{self.kind}/{quote(config_id, safe='')}"
+        builder = getattr(self.resource, "build", None)
+        if not isinstance(builder, VariantRequests):
+            builder = (
+                VariantRequests(self.kind, prefix="")
+                if self.legacy
+                else ConfigRequests(self.kind, prefix=API_PREFIX)
+            )
+        self.build: VariantRequests = builder
+        legacy_builder = getattr(client, "build", None)
+        self.legacy_build = (
+            legacy_builder if isinstance(legacy_builder, LegacyRequests) else LegacyRequests()
+        )
+        self.prefix = self.build.path(config_id)
 
     @property
     def singular(self) -> str:
@@ -311,57 +311,71 @@ class Target:
             return {"users": users, "cohorts": []}
         return {"users": users, "cohorts": list(self.resource.cohorts(self.config_id, variant_key))}
 
-    def _variant_path(self, variant_key: str, *rest: str) -> str:
-        return "/".join([self.prefix, "variants", quote(variant_key, safe=""), *rest])
+    def _step(self, request: Request, fallback: Callable[[], Any]) -> Step:
+        """A step sending ``request`` itself (``fallback`` only for a double with no send)."""
+        send = getattr(self.client, "send", None)
+        if callable(send):
+            return Step(request, lambda: send(request))
+        return Step(request, fallback)
 
     def edit_variant(self, variant_key: str, **fields: Any) -> Step:
         """PATCH one variant (``payload=`` and/or ``rollout_weight=``)."""
-        body: dict[str, Any] = {}
-        if "payload" in fields:
-            body["payload"] = fields["payload"]
-        if "rollout_weight" in fields:
-            body["rolloutWeight"] = fields["rollout_weight"]
-        request = Request("PATCH", self._variant_path(variant_key), body)
-        return Step(
+        request = self.build.edit_variant(self.config_id, variant_key, **fields)
+        return self._step(
             request, lambda: self.resource.edit_variant(self.config_id, variant_key, **fields)
         )
 
     def edit(self, **fields: Any) -> Step:
         """PATCH the config (``rollout_percentage=``, ``enabled=``)."""
-        from expkit._wire import snake_to_camel
+        request = self._config_build().edit(self.config_id, **fields)
+        return self._step(request, lambda: self.resource.edit(self.config_id, **fields))
 
-        body = {snake_to_camel(k): v for k, v in fields.items()}
-        request = Request("PATCH", self.prefix, body)
-        return Step(request, lambda: self.resource.edit(self.config_id, **fields))
+    def _config_build(self) -> ConfigRequests:
+        if isinstance(self.build, ConfigRequests):
+            return self.build
+        return ConfigRequests(self.kind, prefix="" if self.legacy else API_PREFIX)
 
     def set_rollout_weights(self, weights: Mapping[str, int]) -> Step:
         """The legacy API's one call setting every weight of an experiment."""
         weights = dict(weights)
-        request = Request("POST", f"{self.prefix}/rollout-weights", {"rolloutWeights": weights})
-        return Step(request, lambda: self.client.set_rollout_weights(self.config_id, weights))
+        request = self.legacy_build.set_rollout_weights(self.config_id, weights)
+        return self._step(request, lambda: self.client.set_rollout_weights(self.config_id, weights))
 
     def set_active(self, enabled: bool) -> Step:
         """The legacy API's activate / deactivate of an experiment."""
-        action = "activate" if enabled else "deactivate"
-        request = Request("POST", f"{self.prefix}/{action}")
+        build = self.legacy_build.activate if enabled else self.legacy_build.deactivate
         call = self.client.activate if enabled else self.client.deactivate
-        return Step(request, lambda: call(self.config_id))
+        return self._step(build(self.config_id), lambda: call(self.config_id))
 
     def add(self, variant_key: str, what: str, ids: list[str]) -> Step:
         """POST users or cohorts to a variant's inclusions."""
         ids = list(ids)
-        request = Request("POST", self._variant_path(variant_key, what), {"inclusions": ids})
-        method = self.resource.add_users if what == "users" else self.resource.add_cohorts
-        return Step(request, lambda: method(self.config_id, variant_key, ids))
+        if what == "users":
+            request = self.build.add_users(self.config_id, variant_key, ids)
+            method = self.resource.add_users
+        else:
+            request = self._config_build().add_cohorts(self.config_id, variant_key, ids)
+            method = self.resource.add_cohorts
+        return self._step(request, lambda: method(self.config_id, variant_key, ids))
 
     def remove(self, variant_key: str, what: str, ids: list[str]) -> Step:
         """Bulk-delete users or cohorts (at most 100: one request)."""
         ids = list(ids)
-        endpoint = "bulk-delete-users" if what == "users" else "bulk-delete-cohorts"
-        # the API names the list "users" for cohorts too
-        request = Request("DELETE", self._variant_path(variant_key, endpoint), {"users": ids})
-        method = self.resource.remove_users if what == "users" else self.resource.remove_cohorts
-        return Step(request, lambda: method(self.config_id, variant_key, ids))
+        build = self._config_build()
+        if what == "users":
+            chunks = build.remove_users(self.config_id, variant_key, ids)
+            method = self.resource.remove_users
+        else:
+            chunks = build.remove_cohorts(self.config_id, variant_key, ids)
+            method = self.resource.remove_cohorts
+        if len(chunks) != 1:
+            raise ValidationError(
+                f"one removal step takes at most 100 {what}, got {len(ids)}.",
+                field=what,
+                value=len(ids),
+                allowed="1..100 ids per step",
+            )
+        return self._step(chunks[0], lambda: method(self.config_id, variant_key, ids))
 
 
 def _changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:

@@ -106,12 +106,12 @@ CONFIG_CASES: list[tuple[str, Callable[[Any], Any], Any, str, str, dict, Any, An
     ),
     (
         "edit_variant",
-        lambda r: r.edit_variant("12", "on", key="on2", payload=None, rollout_weight=0.5),
+        lambda r: r.edit_variant("12", "on", key="on2", payload=None, rollout_weight=2.0),
         "OK",
         "PATCH",
         "/12/variants/on",
         {},
-        {"key": "on2", "payload": None, "rolloutWeight": 0.5},
+        {"key": "on2", "payload": None, "rolloutWeight": 2},
         "OK",
     ),
     (

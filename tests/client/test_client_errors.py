@@ -18,6 +18,7 @@ from expkit import (
     ExpkitError,
     LegacyClient,
     NotFoundError,
+    PaginationError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
@@ -165,10 +166,12 @@ def test_key_absent_from_logs_and_warnings(double: DoubleAdapter, caplog: pytest
     double.default = lambda call: Reply(401, "bad key")
     with caplog.at_level(logging.DEBUG), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        client.flags.list()
+        with pytest.raises(PaginationError) as repeated:
+            client.flags.list()
         with pytest.raises(AuthenticationError):
             client.flags.get("1")
-    assert caplog.records  # the layer does log: retries, the repeated cursor, each request
+    assert API_KEY not in str(repeated.value)
+    assert caplog.records  # the layer does log: retries, each request
     assert API_KEY not in caplog.text
     assert all(API_KEY not in str(w.message) for w in caught)
 
