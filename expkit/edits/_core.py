@@ -637,6 +637,14 @@ class Plan:
     def _clear(self) -> None:
         raise NotImplementedError
 
+    def preview(self) -> pd.DataFrame:
+        """The change, before and after, as a table (each plan defines its columns)."""
+        raise NotImplementedError
+
+    def discard(self, variant_key: str | None = None) -> Self:
+        """Forgets the intended change of one variant (or all); returns self."""
+        raise NotImplementedError
+
     # -- public surface ---------------------------------------------------------------------
     @property
     def config_id(self) -> str:

@@ -91,9 +91,12 @@ class RolloutEdit(Plan):
         self._enabled = enabled
         return self
 
-    def discard(self) -> Self:
-        """Forgets the intended change; returns self."""
-        self._clear()
+    def discard(self, variant_key: str | None = None) -> Self:
+        """Forgets the intended change (or only one variant's weight); returns self."""
+        if variant_key is None:
+            self._clear()
+        else:
+            self._weights.pop(variant_key, None)
         return self
 
     def _clear(self) -> None:
