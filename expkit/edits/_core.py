@@ -44,10 +44,11 @@ __all__ = [
     "VerificationError",
 ]
 
-# The client a plan talks through (expkit.Client or expkit.LegacyClient). The typed client
-# Protocol is to come from expkit._request; until it does, this alias is Any, and switching
-# every plan and editor over is this one line:
-#     from expkit._request import ClientProtocol as EditClient
+# The client a plan talks through (expkit.Client, expkit.LegacyClient or a double). The typed
+# client Protocol comes with expkit._request (the http layer's request model); until that
+# module is on this branch the alias is Any, and switching every plan and editor over is
+# this one line:
+#     from expkit._request import ClientLike as EditClient
 EditClient: TypeAlias = Any
 
 _KIND_ALIASES = {
