@@ -64,6 +64,17 @@ PLANS: dict[str, tuple[str, str, Build, int]] = {
         lambda c: RolloutEdit.load(c, "1001").set_enabled(False).set_weights({"treatment": 4}),
         2,
     ),
+    # LegacyClient: its one rollout-weights call and its deactivate call
+    "legacy rollout (experiment)": (
+        "experiments",
+        "2001",
+        lambda c: (
+            RolloutEdit.load(c, "2001", kind="experiments")
+            .set_weights({"treatment": 4})
+            .set_enabled(False)
+        ),
+        2,
+    ),
     "payload": (
         "flags",
         "1001",
@@ -98,6 +109,8 @@ PLANS: dict[str, tuple[str, str, Build, int]] = {
     ),
 }
 
+LEGACY = {"legacy rollout (experiment)"}
+
 CASES = [
     pytest.param(name, step, fault, id=f"{name}-step{step}-{fault}")
     for name, (_, _, _, n) in PLANS.items()
@@ -112,11 +125,14 @@ def server() -> Iterator[FakeServer]:
         yield fake
 
 
-def connect(server: FakeServer, *, retries: int = 0) -> tuple[Client, FaultAdapter]:
+def connect(
+    server: FakeServer, *, retries: int = 0, legacy: bool = False
+) -> tuple[Client, FaultAdapter]:
     adapter = FaultAdapter()
     session = requests.Session()
     session.mount("http://", adapter)
-    client = server.client(session=session, max_retries=retries, backoff_factor=0)
+    make = server.legacy_client if legacy else server.client
+    client = make(session=session, max_retries=retries, backoff_factor=0)
     return client, adapter
 
 
@@ -140,7 +156,8 @@ def new_view(name: str) -> dict[str, Any]:
     if name not in _NEW:
         kind, config_id, build, _ = PLANS[name]
         with FakeServer(State.from_org(make_org()), warm=False) as fake:
-            assert build(fake.client()).apply().verified
+            client = fake.legacy_client() if name in LEGACY else fake.client()
+            assert build(client).apply().verified
             _NEW[name] = view(fake, kind, config_id)
     return _NEW[name]
 
@@ -166,7 +183,7 @@ def test_apply_under_a_fault_at_every_step(server, name, step, fault):
     kind, config_id, build, n_steps = PLANS[name]
     old, new = view(server, kind, config_id), new_view(name)
     assert old != new
-    client, adapter = connect(server)
+    client, adapter = connect(server, legacy=name in LEGACY)
     plan = build(client)
     assert len(plan.requests()) == n_steps  # the matrix covers every step of the plan
     adapter.faults = {step: fault}
@@ -211,7 +228,7 @@ def test_apply_under_a_fault_at_every_step(server, name, step, fault):
 def test_a_fault_that_outlasts_the_retries_is_settled_too(server, name, fault):
     kind, config_id, build, n_steps = PLANS[name]
     old, new = view(server, kind, config_id), new_view(name)
-    client, adapter = connect(server, retries=2)
+    client, adapter = connect(server, retries=2, legacy=name in LEGACY)
     plan = build(client)
     adapter.faults, adapter.repeat = {n_steps: fault}, True  # the last step, every attempt
     with pytest.raises(PartialApplyError) as info:
@@ -229,7 +246,7 @@ def test_a_fault_that_outlasts_the_retries_is_settled_too(server, name, fault):
 def test_undo_under_a_fault_at_every_step(server, name, fault):
     kind, config_id, build, n_steps = PLANS[name]
     old, new = view(server, kind, config_id), new_view(name)
-    client, adapter = connect(server)
+    client, adapter = connect(server, legacy=name in LEGACY)
     plan = build(client)
     plan.apply(progress=False)
     assert view(server, kind, config_id) == new
