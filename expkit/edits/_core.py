@@ -1128,13 +1128,12 @@ class Plan:
             # the plan follows the server (the intended change is kept)
             self._state = final
         leftover = any(s in (APPLIED, UNKNOWN) for s in statuses)
-        if action == "apply":
-            self._last = None
-            if leftover:
-                self._remember_unverified(
-                    action, run.sent(), before, changes, known=final is not None
-                )
+        if action == "apply" and leftover:
+            # what may still be applied is what undo undoes (it re-reads to decide)
+            self._remember_unverified(action, run.sent(), before, changes, known=final is not None)
         elif self._last is not None and not (restored and self._last.verified):
+            # an earlier apply stays undoable; unless the server is known to be back where
+            # this call began, its undo re-reads first
             self._last.verified = False
             self._last.known = final is not None
 

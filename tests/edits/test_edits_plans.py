@@ -570,3 +570,20 @@ def test_a_failed_re_read_after_apply_is_audited_and_raised(memory, org, monkeyp
     result = plan.undo()
     assert result.outcome == "undone" and result.verified
     assert org["flags"][0]["rolloutWeights"]["treatment"] == 1
+
+
+def test_a_failed_apply_keeps_the_earlier_apply_undoable(memory, org):
+    plan = RolloutEdit.load(memory, "1001").set_weights({"treatment": 3})
+    plan.apply()
+    plan.set_percentage(40)
+    memory.fail_writes = {len(memory.writes) + 1}  # the next apply's only step is refused
+    with pytest.raises(PartialApplyError) as info:
+        plan.apply()
+    assert info.value.result.statuses == ["not applied"]
+    assert info.value.result.state == "before"
+    assert plan.can_undo  # the first apply is still in place, and still undoable
+    memory.fail_writes = set()
+    assert plan.undo().verified
+    assert org["flags"][0]["rolloutWeights"] == {"control": 1, "treatment": 1}
+    assert org["flags"][0]["rolloutPercentage"] == 100
+    assert plan.changes() == ["rollout_percentage: 100 → 40"]
