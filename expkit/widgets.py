@@ -13,6 +13,10 @@ Controls are attributes, so a notebook or a test can drive them::
 
 Tick ``editor.dry_run`` to have Apply run every check and send no write.
 
+After Apply or Undo, ``status`` shows each request with its status on the server
+(applied / not applied / rolled back / unknown); a failed or unverified one shows that table
+above the error, and Undo stays enabled while anything of the apply may still be in place.
+
 Any change after a preview disables Apply again until the next preview; Apply sends
 only the requests the preview listed.
 """
@@ -28,7 +32,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from expkit.edits import InclusionsEdit, PayloadEdit, RolloutEdit
+from expkit.edits import ApplyResult, InclusionsEdit, PayloadEdit, RolloutEdit
+from expkit.edits._core import EditClient, Plan
 from expkit.edits._inclusions_edit import MAX_INCLUSIONS
 from expkit.edits._payload_edit import parse_payload, payload_text
 from expkit.errors import ExpkitError
@@ -67,7 +72,7 @@ def _labelled(
 class _Editor(widgets.VBox):
     """Preview / Apply / Undo / Reload buttons and the status area, wired to a plan."""
 
-    plan: Any
+    plan: Plan
 
     def _init_buttons(self) -> None:
         self.preview_button = widgets.Button(description="Preview", icon="eye")
@@ -198,11 +203,15 @@ class _Editor(widgets.VBox):
             self._previewed_requests = [r.to_dict() for r in self.plan.requests()]
         self._refresh()
 
-    def _run(self, action: Callable[[], Any]) -> None:
+    def _run(self, action: Callable[[], ApplyResult]) -> None:
         try:
             result = action()
         except ExpkitError as exc:
-            self.status.value = _error_html(exc)
+            # a failed or unverified apply/undo carries its result: each step's status first
+            # (applied / not applied / rolled back / unknown), then the error in full
+            outcome = getattr(exc, "result", None)
+            shown = outcome._repr_html_() if isinstance(outcome, ApplyResult) else ""
+            self.status.value = shown + _error_html(exc)
         else:
             self.status.value = result._repr_html_()
         self._previewed = False
@@ -263,10 +272,12 @@ class RolloutEditor(_Editor):
     of everyone else after the change), ``percentage`` (slider), ``enabled`` (Checkbox).
     """
 
+    plan: RolloutEdit
+
     def __init__(
         self,
-        client: Any,
-        config_id: str,
+        client: EditClient,
+        config_id: str | int,
         *,
         kind: str = "flags",
         audit_log: str | os.PathLike[str] | bool | None = None,
@@ -314,13 +325,15 @@ class RolloutEditor(_Editor):
             self.weights[key] = widgets.IntText(
                 value=int(weight or 0), description=key, layout=widgets.Layout(width="220px")
             )
-            self.weights[key].observe(
-                self._forward(lambda v, k=key: plan.set_weights({k: v})), names="value"
-            )
+            self.weights[key].observe(self._forward(self._weight_setter(key)), names="value")
             self.bars[key] = widgets.FloatProgress(min=0.0, max=100.0, value=0.0)
             self.bar_labels[key] = widgets.HTML()
             rows.append(widgets.HBox([self.weights[key], self.bars[key], self.bar_labels[key]]))
         return rows
+
+    def _weight_setter(self, key: str) -> Callable[[Any], Any]:
+        plan = self.plan
+        return lambda value: plan.set_weights({key: value})
 
     def _follow_variants(self) -> list[str]:
         """One row per variant the server has now; weights typed for gone ones are dropped."""
@@ -349,12 +362,13 @@ class RolloutEditor(_Editor):
         import pandas as pd
 
         frame = self.plan.preview()
-        for row in frame.itertuples(index=False):
-            pct = row.effective_pct_after
+        variants: list[str] = [str(v) for v in frame["variant"]]
+        effective: list[Any] = list(frame["effective_pct_after"])
+        for variant, pct in zip(variants, effective, strict=True):
             missing = bool(pd.isna(pct))
-            self.bars[row.variant].value = 0.0 if missing else float(pct)
-            self.bars[row.variant].bar_style = "" if missing or pct == 0 else "info"
-            self.bar_labels[row.variant].value = "—" if missing else f"{pct:.1f}%"
+            self.bars[variant].value = 0.0 if missing else float(pct)
+            self.bars[variant].bar_style = "" if missing or pct == 0 else "info"
+            self.bar_labels[variant].value = "—" if missing else f"{pct:.1f}%"
 
     def _sync(self) -> None:
         self._follow_variants()
@@ -377,10 +391,12 @@ class PayloadEditor(_Editor):
     ``format_button`` (pretty-prints valid JSON), ``before`` / ``after`` (HTML views).
     """
 
+    plan: PayloadEdit
+
     def __init__(
         self,
-        client: Any,
-        config_id: str,
+        client: EditClient,
+        config_id: str | int,
         *,
         kind: str = "flags",
         audit_log: str | os.PathLike[str] | bool | None = None,
@@ -474,10 +490,12 @@ class InclusionsEditor(_Editor):
     ``remove_users`` / ``remove_cohorts`` (SelectMultiple of the current ones).
     """
 
+    plan: InclusionsEdit
+
     def __init__(
         self,
-        client: Any,
-        config_id: str,
+        client: EditClient,
+        config_id: str | int,
         *,
         kind: str = "flags",
         audit_log: str | os.PathLike[str] | bool | None = None,

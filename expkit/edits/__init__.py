@@ -3,7 +3,10 @@
 A plan is loaded from the server through a client, records the intended change (validated
 as it is typed), shows it (``preview()``, ``requests()``, ``changes()``), and applies it
 with a conflict check first, a rollback if a step fails part-way, a verifying re-read last,
-and one line per apply or undo in an audit log::
+and one line per apply or undo in an audit log. A step whose outcome is unknown (a 5xx
+after the server applied it, a dropped connection, a timeout, Ctrl-C) is settled by
+re-reading the server; the result gives each step's status (applied / not applied /
+rolled back / unknown)::
 
     plan = RolloutEdit.load(client, "123456")
     plan.set_weights({"control": 1, "treatment": 3})
@@ -15,8 +18,10 @@ and one line per apply or undo in an audit log::
 from __future__ import annotations
 
 from expkit.edits._core import (
+    STATUSES,
     ApplyResult,
     ConflictError,
+    Effect,
     PartialApplyError,
     Request,
     StepResult,
@@ -28,8 +33,10 @@ from expkit.edits._rollout_edit import RolloutEdit
 
 __all__ = [
     "MAX_INCLUSIONS",
+    "STATUSES",
     "ApplyResult",
     "ConflictError",
+    "Effect",
     "InclusionsEdit",
     "PartialApplyError",
     "PayloadEdit",

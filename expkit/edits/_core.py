@@ -4,18 +4,26 @@ A plan is a plain object: the state it was loaded from, the intended change, and
 it talks through. Validation, previews and the list of steps are pure functions of those
 two; only ``load``, ``reload``, ``apply`` and ``undo`` send requests, always through the
 client's resource methods (so the client's own validation and error mapping apply).
+
+The outcome model: every step knows what it sets (its :class:`Effect`), so a re-read of the
+server tells whether it took effect. When a request's outcome is unknown (a 5xx after the
+server applied the write, a connection dropped after every retry, a timeout, Ctrl-C right
+after the response), the plan re-reads the config to settle it; every step the server
+applied is rolled back with the rest, and a last re-read gives each step its status:
+``applied``, ``not applied``, ``rolled back`` or ``unknown``.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeAlias
 
 from expkit._client import API_PREFIX, ConfigRequests, VariantRequests
 from expkit._legacy import LegacyRequests
@@ -27,13 +35,19 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "STATUSES",
     "ApplyResult",
     "ConflictError",
+    "EditClient",
+    "Effect",
     "PartialApplyError",
     "Request",
     "StepResult",
     "VerificationError",
 ]
+
+# The client a plan talks through: expkit.Client, expkit.LegacyClient or a double
+EditClient: TypeAlias = ClientLike
 
 _KIND_ALIASES = {
     "flag": "flags",
@@ -46,12 +60,23 @@ AUDIT_ENV = "EXPKIT_AUDIT_LOG"
 
 PROGRESS_MIN_STEPS = 10
 
-# the fates a step can meet, in the words the errors and the audit log use
-APPLIED = "applied"
-ROLLED_BACK = "rolled back"
-FAILED = "failed"
+# what happened to a step's request (its "fate"), in the words the errors and the audit use
+APPLIED = "applied"  # the server answered with a success
+ROLLED_BACK = "rolled back"  # ... and later the inverse request succeeded too
+FAILED = "failed"  # the request raised (an error status, no response, an interrupt)
 NOT_SENT = "not sent"
-ROLLBACK_FAILED = "rollback failed"
+ROLLBACK_FAILED = "rollback failed"  # the inverse request raised (or was never sent)
+
+# where the step stands on the server (its "status"), settled by re-reading when unsure
+NOT_APPLIED = "not applied"
+UNKNOWN = "unknown"
+STATUSES = (APPLIED, NOT_APPLIED, ROLLED_BACK, UNKNOWN)
+
+# what the last re-read of an apply or undo showed (ApplyResult.state)
+STATE_PLANNED = "planned"
+STATE_BEFORE = "before"
+STATE_MIXED = "mixed"
+STATE_UNKNOWN = "unknown"
 
 
 class ConflictError(ExpkitError):
@@ -76,55 +101,139 @@ class ConflictError(ExpkitError):
 
 
 class PartialApplyError(ExpkitError):
-    """A step failed part-way; the steps already applied were rolled back (best effort).
+    """A step failed part-way; every step the server had applied was rolled back (best effort).
 
-    ``steps`` holds each step's fate (applied, rolled back, failed, not sent, rollback
-    failed); ``restored`` is True when a re-read showed the loaded values back in place,
-    False when it showed otherwise, None when the re-read itself failed.
+    ``steps`` holds each step's fate and status; ``restored`` is True when a re-read showed
+    the values from before the call back in place, False when it showed otherwise, None when
+    the re-read itself failed. ``result`` is the full :class:`ApplyResult`.
     """
 
-    def __init__(self, message: str, *, steps: tuple[StepResult, ...], restored: bool | None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        steps: tuple[StepResult, ...],
+        restored: bool | None,
+        result: ApplyResult | None = None,
+    ) -> None:
         self.steps = steps
         self.restored = restored
+        self.result = result
         super().__init__(message)
 
 
 class VerificationError(ExpkitError):
     """Every step was accepted, but re-reading the config did not show the planned values.
 
-    ``expected`` and ``actual`` hold the plan's values and what the server returned.
+    ``expected`` and ``actual`` hold the plan's values and what the server returned (None
+    when the re-read failed); ``result`` is the :class:`ApplyResult`, with each step's
+    status as the re-read showed it. ``undo()`` still works: it re-reads to decide.
     """
 
-    def __init__(self, message: str, *, expected: Any, actual: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: Any,
+        actual: Any,
+        result: ApplyResult | None = None,
+    ) -> None:
         self.expected = expected
         self.actual = actual
+        self.result = result
         super().__init__(message)
 
 
 @dataclass(frozen=True)
+class Effect:
+    """What one step sets, so that a re-read of the server tells whether it took effect.
+
+    ``read`` takes a plan state (``{"config": ..., "inclusions": ...}`` as the plan reads
+    it) and returns the value the step sets; ``before`` is that value when the step has not
+    taken effect, ``after`` when it has.
+    """
+
+    read: Callable[[Mapping[str, Any]], Any] = field(compare=False)
+    before: Any
+    after: Any
+
+    def check(self, state: Mapping[str, Any]) -> bool | None:
+        """True when ``state`` shows the step applied, False when not, None when neither.
+
+        Neither means something else set the value (another user, or a partial write).
+        """
+        try:
+            value = self.read(state)
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+        if value == self.after:
+            return True
+        if value == self.before:
+            return False
+        return None
+
+    def reversed(self) -> Effect:
+        """The effect of the step that undoes this one."""
+        return Effect(self.read, self.after, self.before)
+
+
+@dataclass(frozen=True)
 class Step:
-    """A request, the call that sends it, and the step that undoes it."""
+    """A request, the call that sends it, the step that undoes it and what it sets.
+
+    Every step a plan builds *sets* a value (a weight, a payload, the presence of some ids),
+    so sending its inverse when it may or may not have applied is safe: if it never took
+    effect, the inverse changes nothing. The rollback relies on that.
+    """
 
     request: Request
     send: Callable[[], Any] = field(repr=False, compare=False)
     inverse: Step | None = field(default=None, repr=False, compare=False)
+    effect: Effect | None = field(default=None, repr=False, compare=False)
 
     def with_inverse(self, inverse: Step) -> Step:
         """This step, undone by ``inverse``."""
-        return Step(self.request, self.send, inverse)
+        return replace(self, inverse=inverse)
+
+    def reversible(self, inverse: Step, effect: Effect) -> Step:
+        """This step with ``effect``, undone by ``inverse`` (which checks the reverse)."""
+        return replace(
+            self, effect=effect, inverse=replace(inverse, effect=effect.reversed(), inverse=None)
+        )
+
+    def check(self, state: Mapping[str, Any] | None) -> bool | None:
+        """Whether ``state`` (a re-read) shows this step applied; None when it cannot tell."""
+        if state is None or self.effect is None:
+            return None
+        return self.effect.check(state)
 
 
 @dataclass(frozen=True)
 class StepResult:
-    """What happened to one step: its request, its fate and the error, if any."""
+    """What happened to one step.
+
+    ``fate`` is what happened to its request (``applied``: the server answered with a
+    success; ``failed``; ``not sent``; ``rolled back``; ``rollback failed``). ``status`` is
+    where it stands on the server, settled by re-reading when the request's outcome was
+    unknown: ``applied``, ``not applied``, ``rolled back`` or ``unknown``. ``error`` is the
+    error of its request or of its rollback, if any.
+    """
 
     request: Request
     fate: str
     error: str | None = None
+    status: str = UNKNOWN
 
     def __str__(self) -> str:
-        text = f"{self.request}: {self.fate}"
-        return f"{text} ({self.error})" if self.error else text
+        text = f"{self.request}: {self.status}"
+        notes = []
+        if self.fate == NOT_SENT and self.status == NOT_APPLIED:
+            notes.append("not sent")
+        elif self.fate in (FAILED, ROLLBACK_FAILED):
+            notes.append(f"request {self.fate}")
+        if self.error:
+            notes.append(self.error)
+        return f"{text} ({': '.join(notes)})" if notes else text
 
 
 def _steps_frame(steps: tuple[StepResult, ...]) -> pd.DataFrame:
@@ -139,6 +248,7 @@ def _steps_frame(steps: tuple[StepResult, ...]) -> pd.DataFrame:
             for s in steps
         ],
         "fate": [s.fate for s in steps],
+        "status": [s.status for s in steps],
         "error": [s.error for s in steps],
     }
     dtypes = {
@@ -147,18 +257,39 @@ def _steps_frame(steps: tuple[StepResult, ...]) -> pd.DataFrame:
         "path": "string",
         "body": "string",
         "fate": "string",
+        "status": "string",
         "error": "string",
     }
     return pd.DataFrame(rows).astype(dtypes)
+
+
+_STATUS_COLOURS = {
+    APPLIED: "#1a7f37",
+    NOT_APPLIED: "#57606a",
+    ROLLED_BACK: "#57606a",
+    UNKNOWN: "#cf222e",
+}
+
+_STATE_TEXT = {
+    STATE_PLANNED: "A re-read shows the planned values.",
+    STATE_BEFORE: "A re-read shows the values from before this call.",
+    STATE_MIXED: "A re-read shows neither the values from before this call nor the planned "
+    "ones: check the config.",
+    STATE_UNKNOWN: "The server could not be re-read: the state is unknown; check the config.",
+}
 
 
 @dataclass(frozen=True)
 class ApplyResult:
     """The outcome of ``apply()`` or ``undo()``.
 
-    ``outcome`` is ``"applied"``, ``"undone"``, ``"dry run"`` or ``"unchanged"`` (nothing to
-    send); ``steps`` each carry their fate; ``verified`` is True when a re-read after the
-    last step showed exactly the planned values.
+    ``outcome`` is ``"applied"``, ``"undone"``, ``"dry run"``, ``"unchanged"`` (nothing to
+    send), ``"rolled back"`` (a step failed and the server is back at the values from before
+    the call), ``"failed"`` (a step failed and it is not) or ``"unverified"`` (every request
+    was accepted but the re-read did not show the planned values). ``steps`` each carry
+    their fate and status (applied / not applied / rolled back / unknown). ``state`` says
+    what the last re-read showed: ``"planned"``, ``"before"``, ``"mixed"`` or ``"unknown"``.
+    ``verified`` is True when a re-read after the last step showed exactly the planned values.
     """
 
     action: str
@@ -168,33 +299,68 @@ class ApplyResult:
     after: Any
     verified: bool
     changes: tuple[str, ...] = ()
+    state: str = STATE_UNKNOWN
 
     @property
     def requests(self) -> list[Request]:
         """The requests, in the order they were (or would have been) sent."""
         return [s.request for s in self.steps]
 
+    @property
+    def statuses(self) -> list[str]:
+        """Each step's status, in order."""
+        return [s.status for s in self.steps]
+
     def frame(self) -> pd.DataFrame:
-        """One row per step: step, method, path, body (JSON text), fate, error."""
+        """One row per step: step, method, path, body (JSON text), fate, status, error."""
         return _steps_frame(self.steps)
 
     def __str__(self) -> str:
         head = f"{self.action}: {self.outcome}, {len(self.steps)} request(s)"
         if self.verified:
             head += ", verified"
-        return "\n".join([head, *(f"  {c}" for c in self.changes)])
+        lines = [head, *(f"  {c}" for c in self.changes)]
+        if self.outcome in ("failed", "unverified"):
+            lines.append(f"  {_STATE_TEXT[self.state]}")
+            lines.extend(f"  {i + 1}. {s}" for i, s in enumerate(self.steps))
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        import html
-
         items = "".join(f"<li>{html.escape(c)}</li>" for c in self.changes)
-        verified = " Verified by re-reading the config." if self.verified else ""
+        if self.verified:
+            note = " Verified by re-reading the config."
+        elif self.outcome in ("dry run", "unchanged"):
+            note = ""
+        else:
+            note = " " + _STATE_TEXT[self.state]
         head = (
             f"<p><b>{html.escape(self.action)}: {html.escape(self.outcome)}</b>, "
-            f"{len(self.steps)} request(s).{verified}</p>"
+            f"{len(self.steps)} request(s).{html.escape(note)}</p>"
         )
-        table = self.frame().to_html(index=False, na_rep="") if self.steps else ""
-        return head + (f"<ul>{items}</ul>" if items else "") + table
+        return head + (f"<ul>{items}</ul>" if items else "") + self._table_html()
+
+    def _table_html(self) -> str:
+        if not self.steps:
+            return ""
+        cells = ("step", "request", "status", "request fate", "error")
+        head = "".join(f"<th>{c}</th>" for c in cells)
+        rows = []
+        for i, s in enumerate(self.steps):
+            colour = _STATUS_COLOURS.get(s.status, "inherit")
+            rows.append(
+                "<tr>"
+                f"<td>{i + 1}</td>"
+                f"<td><code>{html.escape(str(s.request))}</code></td>"
+                f'<td class="expkit-status" style="color:{colour}"><b>'
+                f"{html.escape(s.status)}</b></td>"
+                f"<td>{html.escape(s.fate)}</td>"
+                f"<td>{html.escape(s.error or '')}</td>"
+                "</tr>"
+            )
+        return (
+            f'<table class="expkit-steps"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
 
 
 def normalise_kind(kind: Any) -> str:
@@ -384,6 +550,50 @@ def _changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str
     return tuple(k for k in keys if k not in skip and old.get(k) != new.get(k))
 
 
+def _error_text(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@dataclass
+class _Last:
+    """What ``undo()`` needs from the last apply.
+
+    ``verified``: the server is known to hold exactly ``self._state``, the state after the
+    apply, so undo sends every inverse. Otherwise undo re-reads and undoes the steps the
+    re-read shows applied; ``known`` says whether ``self._state`` is still a state read after
+    those steps (then the usual conflict check applies too).
+    """
+
+    steps: list[Step]
+    before: Any
+    changes: tuple[str, ...]
+    verified: bool
+    known: bool
+
+
+class _Run:
+    """The bookkeeping of one apply or undo: what happened to each step's requests."""
+
+    def __init__(self, steps: list[Step]) -> None:
+        self.steps = steps
+        n = len(steps)
+        self.fates = [NOT_SENT] * n
+        self.errors: list[str | None] = [None] * n
+        self.inverse_sent = [False] * n
+        self.inverse_ok = [False] * n
+
+    def results(self, statuses: list[str]) -> tuple[StepResult, ...]:
+        return tuple(
+            StepResult(s.request, f, e, st)
+            for s, f, e, st in zip(self.steps, self.fates, self.errors, statuses, strict=True)
+        )
+
+    def sent(self) -> list[Step]:
+        """The steps whose request went out (whatever came back)."""
+        return [s for s, f in zip(self.steps, self.fates, strict=True) if f != NOT_SENT]
+
+
 class Plan:
     """The shared machinery of the edit plans; use RolloutEdit, PayloadEdit or InclusionsEdit."""
 
@@ -393,14 +603,14 @@ class Plan:
         self._target = target
         self._state = state
         self._audit_path = audit_log
-        self._last: dict[str, Any] | None = None
+        self._last: _Last | None = None
         self._last_result: ApplyResult | None = None
 
     @classmethod
     def load(
         cls,
-        client: Any,
-        config_id: str,
+        client: EditClient,
+        config_id: str | int,
         *,
         kind: str = "flags",
         audit_log: str | os.PathLike[str] | bool | None = None,
@@ -429,12 +639,21 @@ class Plan:
         raise NotImplementedError
 
     def _steps(self) -> list[Step]:
+        """The steps of the intended change, each with its inverse and its effect."""
         raise NotImplementedError
 
     def _describe(self) -> list[str]:
         raise NotImplementedError
 
     def _clear(self) -> None:
+        raise NotImplementedError
+
+    def preview(self) -> pd.DataFrame:
+        """The change, before and after, as a table (each plan defines its columns)."""
+        raise NotImplementedError
+
+    def discard(self, variant_key: str | None = None) -> Self:
+        """Forgets the intended change of one variant (or all); returns self."""
         raise NotImplementedError
 
     # -- public surface ---------------------------------------------------------------------
@@ -456,7 +675,8 @@ class Plan:
     @property
     def config(self) -> dict[str, Any]:
         """A copy of the config as loaded (or as re-read after the last apply/undo)."""
-        return json.loads(json.dumps(self._state["config"]))
+        copied: dict[str, Any] = json.loads(json.dumps(self._state["config"]))
+        return copied
 
     @property
     def variant_keys(self) -> list[str]:
@@ -485,12 +705,12 @@ class Plan:
 
     @property
     def can_undo(self) -> bool:
-        """True after an apply that has not been undone yet."""
+        """True after an apply that has not been undone yet (verified or not)."""
         return self._last is not None
 
     @property
     def last_result(self) -> ApplyResult | None:
-        """The result of the latest apply or undo."""
+        """The result of the latest apply or undo (failed ones included)."""
         return self._last_result
 
     def changes(self) -> list[str]:
@@ -517,18 +737,25 @@ class Plan:
         return [s.request for s in self._steps()]
 
     def reload(self) -> Self:
-        """Re-reads the config from the server, keeping the intended change; returns self."""
+        """Re-reads the config from the server, keeping the intended change; returns self.
+
+        An apply not undone yet can still be undone afterwards: undo then re-reads and
+        undoes the steps the server still shows applied.
+        """
         self._state = self._read(self._target)
-        self._last = None
+        if self._last is not None:
+            self._last.verified = False
+            self._last.known = True
         return self
 
     def apply(self, *, dry_run: bool = False, progress: bool = True) -> ApplyResult:
         """Checks for conflicts, sends the steps, re-reads and verifies; returns the result.
 
         Raises ValidationError (invalid change), ConflictError (changed on the server since
-        load), PartialApplyError (a step failed: the applied ones were rolled back) or
-        VerificationError. ``dry_run=True`` does the checks and sends no write. A progress
-        bar shows for plans of 10 steps or more unless ``progress=False``.
+        load), PartialApplyError (a step failed: every step the server had applied was
+        rolled back; its ``result`` gives each step's status) or VerificationError.
+        ``dry_run=True`` does the checks and sends no write. A progress bar shows for plans
+        of 10 steps or more unless ``progress=False``.
         """
         self.validate()
         steps = self._steps()
@@ -536,7 +763,9 @@ class Plan:
         planned = self._planned()
         changes = tuple(self._describe())
         if not steps:
-            result = ApplyResult("apply", "unchanged", (), before, before, True, changes)
+            result = ApplyResult(
+                "apply", "unchanged", (), before, before, True, changes, STATE_PLANNED
+            )
             self._last_result = result
             return result
         return self._execute(
@@ -544,25 +773,68 @@ class Plan:
         )
 
     def undo(self, *, dry_run: bool = False, progress: bool = True) -> ApplyResult:
-        """Applies the inverse of the last apply, with the same conflict check and verify."""
-        if self._last is None:
+        """Applies the inverse of the last apply, with the same conflict check and verify.
+
+        After an apply that could not be verified (or failed part-way and left steps
+        applied), undo re-reads the config and undoes the steps the server shows applied;
+        it raises ConflictError, sending nothing, when a value a step set was changed since.
+        """
+        last = self._last
+        if last is None:
             raise ValidationError(
                 f"Nothing to undo on {self._describe_config()}: no apply since it was loaded "
                 "(or the last one was already undone).",
                 field="undo",
                 value=None,
             )
-        # each undo step is rolled back by the step it undoes, should the undo fail part-way
+        changes = tuple(f"undo: {c}" for c in last.changes)
+        if last.verified:
+            # each undo step is rolled back by the step it undoes, should the undo fail
+            steps = [s.inverse.with_inverse(s) for s in reversed(last.steps) if s.inverse]
+            before = self._values(self._state)
+            return self._execute(
+                "undo", steps, before, last.before, changes, dry_run=dry_run, progress=progress
+            )
+
+        current = self._read(self._target)
+        before = self._values(current)
+        if last.known:
+            self._check_conflict("undo", current, before)
+        checks = [s.check(current) for s in last.steps]
+        unclear = [s for s, c in zip(last.steps, checks, strict=True) if c is None]
+        if unclear:
+            listing = "; ".join(str(s.request) for s in unclear)
+            message = (
+                f"Cannot undo on {self._describe_config()}: re-reading it shows values that "
+                f"neither the last apply nor the state before it set, for: {listing}. Nothing "
+                "was sent. Check the config, then edit it with a new plan."
+            )
+            self._audit("undo", "conflict", before=before, after=None, steps=[], error=message)
+            raise ConflictError(message, fields=tuple(s.request.path for s in unclear))
+        self._state = current
         steps = [
             s.inverse.with_inverse(s)
-            for s in reversed(self._last["steps"])
-            if s.inverse is not None
+            for s, c in reversed(list(zip(last.steps, checks, strict=True)))
+            if c and s.inverse
         ]
-        before = self._values(self._state)
-        planned = self._last["before"]
-        changes = tuple(f"undo: {c}" for c in self._last["changes"])
+        if not steps:
+            # nothing of the last apply is in place: there is nothing left to undo
+            self._last = None
+            state = STATE_PLANNED if before == last.before else STATE_MIXED
+            result = ApplyResult(
+                "undo", "unchanged", (), before, before, before == last.before, changes, state
+            )
+            self._last_result = result
+            return result
         return self._execute(
-            "undo", steps, before, planned, changes, dry_run=dry_run, progress=progress
+            "undo",
+            steps,
+            before,
+            last.before,
+            changes,
+            dry_run=dry_run,
+            progress=progress,
+            current=current,
         )
 
     # -- the engine -------------------------------------------------------------------------
@@ -580,6 +852,7 @@ class Plan:
         after: Any,
         steps: list[StepResult] | tuple[StepResult, ...],
         error: str | None = None,
+        state: str | None = None,
     ) -> None:
         record = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -592,8 +865,11 @@ class Plan:
             "base_url": self._target.base_url,
             "before": before,
             "after": after,
-            "requests": [{**s.request.to_dict(), "fate": s.fate} for s in steps],
+            "requests": [
+                {**s.request.to_dict(), "fate": s.fate, "status": s.status} for s in steps
+            ],
             "outcome": outcome,
+            "state": state,
             "error": error,
         }
         write_audit(self._audit_path, record)
@@ -630,6 +906,20 @@ class Plan:
         self._audit(action, "conflict", before=before, after=None, steps=[], error=message)
         raise ConflictError(message, changed_by=who, changed_at=when, fields=tuple(fields))
 
+    def _try_read(self) -> tuple[dict[str, Any] | None, BaseException | None]:
+        """A re-read of the server, or None and why it failed (Ctrl-C included)."""
+        try:
+            return self._read(self._target), None
+        except (ExpkitError, KeyboardInterrupt) as exc:
+            return None, exc
+
+    def _state_of(self, values: Any, before: Any, planned: Any) -> str:
+        if values == planned:
+            return STATE_PLANNED
+        if values == before:
+            return STATE_BEFORE
+        return STATE_MIXED
+
     def _execute(
         self,
         action: str,
@@ -640,20 +930,26 @@ class Plan:
         *,
         dry_run: bool,
         progress: bool,
+        current: dict[str, Any] | None = None,
     ) -> ApplyResult:
-        current = self._read(self._target)
-        self._check_conflict(action, current, before)
+        if current is None:
+            current = self._read(self._target)
+            self._check_conflict(action, current, before)
         if dry_run:
-            results = tuple(StepResult(s.request, NOT_SENT) for s in steps)
-            result = ApplyResult(action, "dry run", results, before, planned, False, changes)
-            self._audit(action, "dry run", before=before, after=planned, steps=results)
+            results = tuple(StepResult(s.request, NOT_SENT, None, NOT_APPLIED) for s in steps)
+            result = ApplyResult(
+                action, "dry run", results, before, planned, False, changes, STATE_BEFORE
+            )
+            self._audit(
+                action, "dry run", before=before, after=planned, steps=results, state=STATE_BEFORE
+            )
             self._last_result = result
             return result
 
         from tqdm.auto import tqdm
 
-        fates = [NOT_SENT] * len(steps)
-        errors: list[str | None] = [None] * len(steps)
+        run = _Run(steps)
+        failure: tuple[int, BaseException] | None = None
         bar = tqdm(
             total=len(steps),
             desc=f"{action} {self.key or self.config_id}",
@@ -667,124 +963,269 @@ class Plan:
                     step.send()
                 # an interrupted apply is rolled back too: never a silent half-applied change
                 except (Exception, KeyboardInterrupt) as exc:
-                    fates[i] = FAILED
-                    errors[i] = f"{type(exc).__name__}: {exc}"
-                    self._roll_back(steps[:i], fates, errors)
-                    self._fail(action, i, steps, fates, errors, before, planned, exc)
-                fates[i] = APPLIED
+                    run.fates[i] = FAILED
+                    run.errors[i] = _error_text(exc)
+                    failure = (i, exc)
+                    break
+                run.fates[i] = APPLIED
                 bar.update(1)
+        if failure is not None:
+            self._recover(action, run, failure[0], failure[1], before, planned, changes)
+        return self._verify(action, run, before, planned, changes)
 
-        results = tuple(StepResult(s.request, f) for s, f in zip(steps, fates, strict=True))
-        try:
-            after_state = self._read(self._target)
-        except ExpkitError as exc:
-            # every step went through: record it, even though it cannot be verified
-            self._last = None
+    def _verify(
+        self, action: str, run: _Run, before: Any, planned: Any, changes: tuple[str, ...]
+    ) -> ApplyResult:
+        """Every request was acknowledged: re-read, and check the planned values are there."""
+        after_state, exc = self._try_read()
+        if after_state is None:
+            # every step went through: record it, and let undo re-read to decide
+            self._remember_unverified(action, run.steps, before, changes, known=False)
+            results = run.results([APPLIED] * len(run.steps))
             message = (
                 f"{action} of {self._describe_config()}: every request was accepted, but "
-                f"re-reading it to verify failed ({type(exc).__name__}: {exc}). Call .reload() "
-                "and check the config before changing it again."
+                f"re-reading it to verify failed ({_error_text(exc or Exception())}). Check the "
+                "config; .undo() re-reads it and undoes what it shows applied."
             )
+            result = ApplyResult(
+                action, "unverified", results, before, None, False, changes, STATE_UNKNOWN
+            )
+            self._last_result = result
             self._audit(
-                action, "unverified", before=before, after=None, steps=results, error=message
+                action,
+                "unverified",
+                before=before,
+                after=None,
+                steps=results,
+                error=message,
+                state=STATE_UNKNOWN,
             )
-            raise VerificationError(message, expected=planned, actual=None) from exc
+            raise VerificationError(message, expected=planned, actual=None, result=result) from exc
         actual = self._values(after_state)
         self._state = after_state
         if action == "apply":
             # the change is made; an undo leaves whatever the user has typed since pending
             self._clear()
         if actual != planned:
-            self._last = None
+            statuses = [_status_from(s.check(after_state)) for s in run.steps]
+            state = self._state_of(actual, before, planned)
+            self._remember_unverified(action, run.steps, before, changes, known=True)
+            results = run.results(statuses)
             message = (
                 f"{action} of {self._describe_config()}: every request was accepted, but "
                 f"re-reading it shows {json.dumps(actual, default=str)} instead of the planned "
                 f"{json.dumps(planned, default=str)}. The plan now holds the server's state; "
-                "check the config in the Amplitude UI."
+                "check the config in the Amplitude UI (.undo() undoes the steps it shows "
+                "applied)."
             )
+            result = ApplyResult(
+                action, "unverified", results, before, actual, False, changes, state
+            )
+            self._last_result = result
             self._audit(
-                action, "unverified", before=before, after=actual, steps=results, error=message
+                action,
+                "unverified",
+                before=before,
+                after=actual,
+                steps=results,
+                error=message,
+                state=state,
             )
-            raise VerificationError(message, expected=planned, actual=actual)
+            raise VerificationError(message, expected=planned, actual=actual, result=result)
 
         outcome = "applied" if action == "apply" else "undone"
         if action == "apply":
-            self._last = {"steps": steps, "before": before, "changes": changes}
+            self._last = _Last(run.steps, before, changes, verified=True, known=True)
         else:
             self._last = None
-        result = ApplyResult(action, outcome, results, before, actual, True, changes)
-        self._audit(action, outcome, before=before, after=actual, steps=results)
+        results = run.results([APPLIED] * len(run.steps))
+        result = ApplyResult(action, outcome, results, before, actual, True, changes, STATE_PLANNED)
+        self._audit(
+            action, outcome, before=before, after=actual, steps=results, state=STATE_PLANNED
+        )
         self._last_result = result
         return result
 
-    def _roll_back(self, applied: list[Step], fates: list[str], errors: list[str | None]) -> None:
-        for j in reversed(range(len(applied))):
-            inverse = applied[j].inverse
+    def _remember_unverified(
+        self,
+        action: str,
+        steps: list[Step],
+        before: Any,
+        changes: tuple[str, ...],
+        *,
+        known: bool,
+    ) -> None:
+        """After an apply (or undo) whose end state is not the planned one: undo re-reads."""
+        if action == "apply":
+            self._last = _Last(list(steps), before, changes, verified=False, known=known)
+        elif self._last is not None:
+            # an undo that did not verify: the apply it undoes is undone by re-reading
+            self._last.verified = False
+            self._last.known = known
+
+    def _roll_back(self, run: _Run, order: list[int], index: int) -> bool:
+        """Sends the inverse of each step in ``order``; returns True when Ctrl-C stopped it."""
+        for n, j in enumerate(order):
+            inverse = run.steps[j].inverse
             if inverse is None:
-                fates[j] = ROLLBACK_FAILED
-                errors[j] = "no inverse step"
+                self._note_rollback(run, j, index, False, "no inverse step")
                 continue
+            run.inverse_sent[j] = True
             try:
                 inverse.send()
             except KeyboardInterrupt:
                 # stop rolling back, but still report (and audit) every step's fate
-                for k in range(j + 1):
-                    fates[k] = ROLLBACK_FAILED
-                    errors[k] = "rollback interrupted"
-                return
+                for k in order[n:]:
+                    self._note_rollback(run, k, index, False, "rollback interrupted")
+                return True
             except Exception as exc:
-                fates[j] = ROLLBACK_FAILED
-                errors[j] = f"{type(exc).__name__}: {exc}"
+                self._note_rollback(run, j, index, False, _error_text(exc))
             else:
-                fates[j] = ROLLED_BACK
+                run.inverse_ok[j] = True
+                self._note_rollback(run, j, index, True, None)
+        return False
 
-    def _fail(
+    @staticmethod
+    def _note_rollback(run: _Run, j: int, index: int, ok: bool, error: str | None) -> None:
+        if j == index:
+            # the failed step keeps its fate; the rollback's error is added to its own
+            if error:
+                run.errors[j] = f"{run.errors[j]}; rolling it back: {error}"
+            return
+        run.fates[j] = ROLLED_BACK if ok else ROLLBACK_FAILED
+        run.errors[j] = error
+
+    def _recover(
         self,
         action: str,
+        run: _Run,
         index: int,
-        steps: list[Step],
-        fates: list[str],
-        errors: list[str | None],
+        exc: BaseException,
         before: Any,
         planned: Any,
-        exc: BaseException,
+        changes: tuple[str, ...],
     ) -> None:
-        results = tuple(
-            StepResult(s.request, f, e) for s, f, e in zip(steps, fates, errors, strict=True)
-        )
-        restored: bool | None
-        try:
-            state = self._read(self._target)
-        except ExpkitError:
-            restored, actual = None, None
+        """After step ``index`` failed: settle it, roll back, settle every step; raises."""
+        steps = run.steps
+        # 1. whether the failed step took effect is unknown until the server is re-read
+        settle, settle_error = self._try_read()
+        stopped = isinstance(settle_error, KeyboardInterrupt)
+        took = steps[index].check(settle)
+        # 2. roll back every step the server applied, newest first; a step whose outcome is
+        # still unknown is rolled back too (its inverse changes nothing if it never applied)
+        order = [*([index] if took is not False else []), *reversed(range(index))]
+        if stopped:
+            for j in order:
+                self._note_rollback(run, j, index, False, "rollback interrupted")
         else:
-            actual = self._values(state)
-            restored = actual == before
-            if restored:
-                # back where we started: keep the plan usable (intended change kept)
-                self._state = state
-        if restored is True:
+            stopped = self._roll_back(run, order, index)
+        # 3. a last re-read gives every step its status
+        final: dict[str, Any] | None
+        if stopped:
+            final = None
+        elif any(run.inverse_sent):
+            final, _ = self._try_read()
+        else:
+            final = settle
+        statuses = [
+            self._settled(run, j, final, settle if j == index else None) for j in range(len(steps))
+        ]
+        results = run.results(statuses)
+        actual = None if final is None else self._values(final)
+        state = STATE_UNKNOWN if final is None else self._state_of(actual, before, planned)
+        restored = None if final is None else actual == before
+        if final is not None:
+            # the plan follows the server (the intended change is kept)
+            self._state = final
+        leftover = any(s in (APPLIED, UNKNOWN) for s in statuses)
+        if action == "apply" and leftover:
+            # what may still be applied is what undo undoes (it re-reads to decide)
+            self._remember_unverified(action, run.sent(), before, changes, known=final is not None)
+        elif self._last is not None and not (restored and self._last.verified):
+            # an earlier apply stays undoable; unless the server is known to be back where
+            # this call began, its undo re-reads first
+            self._last.verified = False
+            self._last.known = final is not None
+
+        result = ApplyResult(action, "failed", results, before, actual, False, changes, state)
+        self._last_result = result
+        message = self._failure_message(
+            action, run, index, _error_text(exc), took, statuses, state, actual
+        )
+        self._audit(
+            action, "failed", before=before, after=actual, steps=results, error=message, state=state
+        )
+        raise PartialApplyError(message, steps=results, restored=restored, result=result) from exc
+
+    @staticmethod
+    def _settled(
+        run: _Run, j: int, final: Mapping[str, Any] | None, settle: Mapping[str, Any] | None
+    ) -> str:
+        """Step ``j``'s status: from the last re-read when there is one, else from the wire."""
+        if run.fates[j] == NOT_SENT:
+            return NOT_APPLIED
+        step = run.steps[j]
+        if final is not None:
+            took = step.check(final)
+            if took is None:
+                return UNKNOWN
+            if took:
+                return APPLIED
+            return ROLLED_BACK if run.inverse_sent[j] else NOT_APPLIED
+        if run.inverse_sent[j]:
+            return ROLLED_BACK if run.inverse_ok[j] else UNKNOWN
+        if run.fates[j] != FAILED:
+            return APPLIED  # the server acknowledged it and nothing undid it
+        return _status_from(step.check(settle))
+
+    def _failure_message(
+        self,
+        action: str,
+        run: _Run,
+        index: int,
+        why: str,
+        took: bool | None,
+        statuses: list[str],
+        state: str,
+        actual: Any,
+    ) -> str:
+        n = len(run.steps)
+        if took is True:
+            settled = "a re-read showed the server had applied it"
+        elif took is False:
+            settled = "a re-read showed the server had not applied it"
+        else:
+            settled = "whether the server applied it is unknown"
+        stuck = [j for j in range(index) if statuses[j] in (APPLIED, UNKNOWN)]
+        if stuck:
+            rolled = f"rolling back failed for {len(stuck)} of the {index} step(s) before it"
+        elif index:
+            rolled = "the steps before it were rolled back"
+        else:
+            rolled = "no step before it"
+        if took is not False and statuses[index] in (APPLIED, UNKNOWN):
+            rolled += "; rolling it back failed"
+        elif took is not False:
+            rolled += "; it was rolled back too"
+        lines = "\n".join(f"  {i + 1}. {r}" for i, r in enumerate(run.results(statuses)))
+        if state == STATE_BEFORE:
             end = "A re-read shows the values it had before this call."
-        elif restored is False:
+        elif state == STATE_UNKNOWN:
             end = (
-                "A re-read shows it is NOT back to the values it had before this call: "
-                f"{json.dumps(actual, default=str)}. Check it in the Amplitude UI."
+                "Re-reading it failed too: check it in the Amplitude UI (.undo() re-reads "
+                "it and undoes the steps it shows applied)."
             )
         else:
-            end = "Re-reading it failed too: check it in the Amplitude UI."
-        lines = "\n".join(f"  {i + 1}. {r}" for i, r in enumerate(results))
-        stuck = fates.count(ROLLBACK_FAILED)
-        rolled = (
-            f"rolling back failed for {stuck} of the {index} step(s) before it"
-            if stuck
-            else "the steps before it were rolled back"
+            shown = "the planned values" if state == STATE_PLANNED else "a mix"
+            end = (
+                f"A re-read shows it is NOT back to the values it had before this call ({shown}): "
+                f"{json.dumps(actual, default=str)}. Check it in the Amplitude UI; .undo() "
+                "undoes the steps still applied."
+            )
+        return (
+            f"{action} of {self._describe_config()} failed at step {index + 1} of {n} "
+            f"({why}); {settled}; {rolled}.\n{lines}\n{end}"
         )
-        message = (
-            f"{action} of {self._describe_config()} failed at step {index + 1} of {len(steps)}; "
-            f"{rolled}.\n{lines}\n{end}"
-        )
-        self._audit(action, "failed", before=before, after=actual, steps=results, error=message)
-        raise PartialApplyError(message, steps=results, restored=restored) from exc
 
     def __repr__(self) -> str:
         changes = self._describe()
@@ -792,3 +1233,9 @@ class Plan:
         if not self.is_valid:
             state += f", {len(self.errors)} error(s)"
         return f"<{type(self).__name__} {self._describe_config()}: {state}>"
+
+
+def _status_from(took: bool | None) -> str:
+    if took is None:
+        return UNKNOWN
+    return APPLIED if took else NOT_APPLIED

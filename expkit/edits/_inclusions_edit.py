@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
-from expkit.edits._core import Plan, Step, Target
+from expkit.edits._core import Effect, Plan, Step, Target
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,6 +33,18 @@ def parse_ids(value: str | Iterable[Any]) -> list[str]:
 
 def _chunks(ids: list[str]) -> list[list[str]]:
     return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _present(
+    variant_key: str, what: str, ids: list[str]
+) -> Callable[[Mapping[str, Any]], list[str]]:
+    """What a re-read shows of these ids: the ones included (sorted); all for an applied add."""
+    wanted = set(ids)
+
+    def read(state: Mapping[str, Any]) -> list[str]:
+        return sorted(wanted.intersection(state["inclusions"][variant_key][what]))
+
+    return read
 
 
 def _sample(ids: list[str], n: int = 3) -> str:
@@ -212,11 +224,13 @@ class InclusionsEdit(Plan):
             for what in ("users", "cohorts"):
                 for chunk in _chunks(eff[f"remove_{what}"]):
                     step = target.remove(key, what, chunk)
-                    steps.append(step.with_inverse(target.add(key, what, chunk)))
+                    effect = Effect(_present(key, what, chunk), sorted(chunk), [])
+                    steps.append(step.reversible(target.add(key, what, chunk), effect))
             for what in ("users", "cohorts"):
                 for chunk in _chunks(eff[f"add_{what}"]):
                     step = target.add(key, what, chunk)
-                    steps.append(step.with_inverse(target.remove(key, what, chunk)))
+                    effect = Effect(_present(key, what, chunk), [], sorted(chunk))
+                    steps.append(step.reversible(target.remove(key, what, chunk), effect))
         return steps
 
     def _describe(self) -> list[str]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
-from expkit.edits._core import Plan, Step
+from expkit.edits._core import Effect, Plan, Step
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,11 +132,16 @@ class PayloadEdit(Plan):
         planned = self._planned()
         target = self._target
         return [
-            target.edit_variant(k, payload=planned[k]).with_inverse(
-                target.edit_variant(k, payload=base[k])
+            target.edit_variant(k, payload=planned[k]).reversible(
+                target.edit_variant(k, payload=base[k]),
+                Effect(self._payload_of(k), base[k], planned[k]),
             )
             for k in self._changed()
         ]
+
+    def _payload_of(self, variant_key: str) -> Callable[[Mapping[str, Any]], Any]:
+        """What a re-read shows for one variant's payload (KeyError when the variant is gone)."""
+        return lambda state: self._values(state)[variant_key]
 
     def _describe(self) -> list[str]:
         base = self._values(self._state)

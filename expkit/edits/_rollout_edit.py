@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 from expkit._rollout import effective, shares
-from expkit.edits._core import Plan, Step
+from expkit._validate import whole_weight as _weight
+from expkit.edits._core import Effect, Plan, Step
 from expkit.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -30,15 +31,8 @@ def _bool_or_none(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _weight(value: Any) -> int | None:
-    """The weight as an int, or None when it is not a non-negative whole number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and value >= 0:
-        return int(value)
-    return None
+def _pick(values: Mapping[str, Any], keys: list[str]) -> dict[str, Any]:
+    return {k: values[k] for k in keys}
 
 
 def _fmt(value: Any) -> str:
@@ -87,9 +81,12 @@ class RolloutEdit(Plan):
         self._enabled = enabled
         return self
 
-    def discard(self) -> Self:
-        """Forgets the intended change; returns self."""
-        self._clear()
+    def discard(self, variant_key: str | None = None) -> Self:
+        """Forgets the intended change (or only one variant's weight); returns self."""
+        if variant_key is None:
+            self._clear()
+        else:
+            self._weights.pop(variant_key, None)
         return self
 
     def _clear(self) -> None:
@@ -202,13 +199,17 @@ class RolloutEdit(Plan):
             new_all = {k: new_w[k] or 0 for k in self.variant_keys}
             old_all = {k: old_w[k] or 0 for k in self.variant_keys}
             step = target.set_rollout_weights(new_all)
-            weight_steps.append(step.with_inverse(target.set_rollout_weights(old_all)))
+            effect = Effect(
+                self._weights_of(changed), _pick(old_all, changed), _pick(new_all, changed)
+            )
+            weight_steps.append(step.reversible(target.set_rollout_weights(old_all), effect))
         else:
             for k in changed:
                 step = target.edit_variant(k, rollout_weight=new_w[k])
                 # a variant with no weight is treated as 0 by the API: restore it as 0
                 inverse = target.edit_variant(k, rollout_weight=old_w[k] or 0)
-                weight_steps.append(step.with_inverse(inverse))
+                effect = Effect(self._weights_of([k]), {k: old_w[k] or 0}, {k: new_w[k] or 0})
+                weight_steps.append(step.reversible(inverse, effect))
 
         config_steps: list[Step] = []
         fields = {
@@ -219,10 +220,14 @@ class RolloutEdit(Plan):
         if fields and target.legacy:
             if "enabled" in fields:
                 on = bool(fields["enabled"])
-                config_steps.append(target.set_active(on).with_inverse(target.set_active(not on)))
+                effect = Effect(self._fields_of(["enabled"]), {"enabled": not on}, {"enabled": on})
+                config_steps.append(
+                    target.set_active(on).reversible(target.set_active(not on), effect)
+                )
         elif fields:
             old = {name: base[name] for name in fields}
-            config_steps.append(target.edit(**fields).with_inverse(target.edit(**old)))
+            effect = Effect(self._fields_of(list(fields)), old, dict(fields))
+            config_steps.append(target.edit(**fields).reversible(target.edit(**old), effect))
 
         # narrowing the audience goes first and widening it last, so that no moment between
         # two steps exposes more users than either the old or the new state would; switching
@@ -234,6 +239,19 @@ class RolloutEdit(Plan):
             and planned["rollout_percentage"] < base["rollout_percentage"]
         )
         return config_steps + weight_steps if narrowing else weight_steps + config_steps
+
+    def _weights_of(self, keys: list[str]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        """What a re-read shows for these variants' weights (a missing weight reads as 0)."""
+
+        def read(state: Mapping[str, Any]) -> dict[str, Any]:
+            weights = self._values(state)["rollout_weights"]
+            return {k: weights[k] or 0 for k in keys}
+
+        return read
+
+    def _fields_of(self, names: list[str]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        """What a re-read shows for these config fields (rollout_percentage, enabled)."""
+        return lambda state: _pick(self._values(state), names)
 
     def _describe(self) -> list[str]:
         base = self._values(self._state)

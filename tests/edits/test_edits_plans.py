@@ -329,9 +329,11 @@ def test_audit_lines_hold_before_after_requests_and_outcome(memory, monkeypatch)
             "path": "/api/1/flags/1001/variants/treatment",
             "body": {"rolloutWeight": 3},
             "fate": "applied",
+            "status": "applied",
         }
     ]
     assert apply_line["outcome"] == "applied" and undo_line["outcome"] == "undone"
+    assert apply_line["state"] == "planned" and undo_line["state"] == "planned"
     assert apply_line["time"].endswith("Z")
 
 
@@ -544,6 +546,7 @@ def test_a_failed_re_read_after_apply_is_audited_and_raised(memory, org, monkeyp
     from expkit.errors import TransportError
 
     plan = RolloutEdit.load(memory, "1001").set_weights({"treatment": 3})
+    real_get = memory.flags.get
     reads = iter([True])
 
     def get(id_):
@@ -559,4 +562,28 @@ def test_a_failed_re_read_after_apply_is_audited_and_raised(memory, org, monkeyp
     (line,) = audit_lines()
     assert line["outcome"] == "unverified"
     assert [r["fate"] for r in line["requests"]] == ["applied"]
-    assert not plan.can_undo
+    assert line["state"] == "unknown"
+    assert info.value.result.outcome == "unverified" and info.value.result.state == "unknown"
+    # undo works after a failed verification (issue 12): it re-reads to decide
+    assert plan.can_undo
+    monkeypatch.setattr(memory.flags, "get", real_get)  # the server answers again
+    result = plan.undo()
+    assert result.outcome == "undone" and result.verified
+    assert org["flags"][0]["rolloutWeights"]["treatment"] == 1
+
+
+def test_a_failed_apply_keeps_the_earlier_apply_undoable(memory, org):
+    plan = RolloutEdit.load(memory, "1001").set_weights({"treatment": 3})
+    plan.apply()
+    plan.set_percentage(40)
+    memory.fail_writes = {len(memory.writes) + 1}  # the next apply's only step is refused
+    with pytest.raises(PartialApplyError) as info:
+        plan.apply()
+    assert info.value.result.statuses == ["not applied"]
+    assert info.value.result.state == "before"
+    assert plan.can_undo  # the first apply is still in place, and still undoable
+    memory.fail_writes = set()
+    assert plan.undo().verified
+    assert org["flags"][0]["rolloutWeights"] == {"control": 1, "treatment": 1}
+    assert org["flags"][0]["rolloutPercentage"] == 100
+    assert plan.changes() == ["rollout_percentage: 100 → 40"]
