@@ -125,7 +125,7 @@ def test_python_examples_run_against_the_demo_org(page: Path, docs_cwd: Path) ->
 def test_most_examples_run_and_skips_say_why() -> None:
     blocks = [b for page in PAGES for b in python_blocks(page)]
     skipped = [b for b in blocks if b.skip is not None]
-    assert len(blocks) >= 40, "the parser found too few ```python blocks"
+    assert len(blocks) >= 30, "the parser found too few ```python blocks"
     assert len(skipped) <= len(blocks) // 5, [f"{b.path.name}:{b.line}" for b in skipped]
     assert all(b.skip.strip() for b in skipped)
     # every page with code runs some of it
