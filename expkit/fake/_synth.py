@@ -422,7 +422,7 @@ class _Projects:
         labels = (("web", "client"), ("ios", "client"), ("backend", "server"))
         for pid in self.ids:
             for label, kind in labels:
-                dep = {
+                dep: dict[str, Any] = {
                     "id": ctx.new_id(),
                     "projectId": pid,
                     "label": f"{label}-{pid[-3:]}",

@@ -171,7 +171,7 @@ def test_edit_validation_names_the_field_and_changes_nothing(state: State, body,
     [
         ({"key": "x"}, "projectId"),
         ({"projectId": "1"}, "key"),
-        ({"projectId": "1", "key": "checkout-v2"}, "key"),
+        ({"projectId": "100", "key": "checkout-v2"}, "key"),
         ({"projectId": "1", "key": "k", "rolloutWeights": {"on": 1.5}}, "rolloutWeights.on"),
         ({"projectId": "1", "key": "k", "rolloutWeights": {"on": -1}}, "rolloutWeights.on"),
         ({"projectId": "1", "key": "k", "rolloutWeights": {"off": 1}}, "rolloutWeights.off"),
@@ -181,6 +181,28 @@ def test_edit_validation_names_the_field_and_changes_nothing(state: State, body,
 )
 def test_create_validation(state: State, body, field):
     _raises(400, field, state.create_config, "flags", body)
+
+
+def test_keys_are_unique_per_project_not_across_the_org(state: State):
+    # "checkout-v2" is a flag of project 100; the same key lives in another project (dev/prod)
+    flag = state.create_config("flags", {"projectId": "200", "key": "checkout-v2"})
+    experiment = state.create_config("experiments", {"projectId": 300, "key": "checkout-v2"})
+    assert state.get_config("flags", flag)["projectId"] == "200"
+    assert state.get_config("experiments", experiment)["projectId"] == "300"
+    assert [c["id"] for c in state.configs("flags", key="checkout-v2", project_id="200")] == [flag]
+    # within one project flags, experiments, mutexes and holdouts share one key space
+    error = _raises(
+        400, "key", state.create_config, "experiments", {"projectId": "200", "key": "checkout-v2"}
+    )
+    assert "project 200" in error.message and f"flag {flag}" in error.message
+    mutex = {"projectId": "200", "name": "m", "key": "checkout-v2", "slots": [{"percentage": 100}]}
+    _raises(400, "key", state.create_mutex, mutex)
+    holdout = {"projectId": "300", "name": "h", "key": "checkout-v2", "holdoutPercentage": 5}
+    _raises(400, "key", state.create_holdout, holdout)
+    # a group's key is free in another project, then taken there too
+    hid = state.create_holdout({**holdout, "projectId": "400"})
+    assert state.holdout(hid)["key"] == "checkout-v2"
+    _raises(400, "key", state.create_config, "flags", {"projectId": "400", "key": "checkout-v2"})
 
 
 def test_inclusion_limits_and_index_removal(state: State):
