@@ -37,6 +37,7 @@ from expkit.fake._state import FakeClock, State
 if TYPE_CHECKING:
     from expkit._client import Client
     from expkit._legacy import LegacyClient
+    from expkit.fake._server import FakeServer
 
 __all__ = ["IN_PROCESS_URL", "FakeAdapter", "in_process"]
 
@@ -112,6 +113,13 @@ class FakeAdapter(HTTPAdapter):
         client_options.setdefault("base_url", IN_PROCESS_URL)
         client_options.setdefault("session", self.session())
         return LegacyClient(**client_options)
+
+    def server(self, **server_options: Any) -> FakeServer:
+        """A :class:`FakeServer` (not started) serving the same state over real HTTP, sharing
+        this adapter's key, request log, faults and lock."""
+        from expkit.fake._server import FakeServer
+
+        return FakeServer(dispatcher=self._dispatcher, **server_options)
 
     def faults(
         self,

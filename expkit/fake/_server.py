@@ -125,8 +125,13 @@ class FakeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         warm: bool = True,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
-        self._dispatcher = Dispatcher(state, api_key=api_key)
+        if dispatcher is None:
+            dispatcher = Dispatcher(state, api_key=api_key)
+        elif state is not None or api_key is not None:
+            raise ValueError("give either dispatcher= or state/api_key, not both")
+        self._dispatcher = dispatcher
         self._state = self._dispatcher.state
         self._api_key = self._dispatcher.api_key
         self._warm = warm

@@ -16,11 +16,6 @@ from expkit.fake import FakeAdapter, FakeClock, FakeServer, State, in_process
 DEMO = Path(__file__).resolve().parents[2] / "data" / "fixtures" / "demo"
 
 
-@pytest.fixture
-def fake(state: State) -> FakeAdapter:
-    return FakeAdapter(state)
-
-
 def test_the_client_reads_and_writes_the_state_in_process(fake: FakeAdapter):
     client = fake.client(max_retries=0, rate_limit=None)
     assert [f["key"] for f in client.flags.list()] == ["checkout-v2"]
@@ -130,7 +125,17 @@ def test_a_server_adapter_shares_state_log_and_key(state: State):
     assert server.request_log == adapter.request_log == [("GET", "/api/1/flags/11", {})]
 
 
+def test_an_adapter_server_serves_the_same_state_over_http(fake: FakeAdapter):
+    with fake.server() as server:
+        assert server.api_key == fake.api_key and server.state is fake.state
+        assert server.client(max_retries=0).flags.get("11")["key"] == "checkout-v2"
+    fake.client().flags.get("12")
+    assert [path for _, path, _ in fake.request_log] == ["/api/1/flags/11", "/api/1/flags/12"]
+
+
 def test_adapter_arguments_are_checked(state: State):
     server = FakeServer(state)
     with pytest.raises(ValueError, match="dispatcher"):
         FakeAdapter(state, dispatcher=server._dispatcher)
+    with pytest.raises(ValueError, match="dispatcher"):
+        FakeServer(state, dispatcher=server._dispatcher)
