@@ -9,13 +9,12 @@ them. Every mutation of a config ticks the clock by one second and writes a new 
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from expkit.fake._clock import FakeClock, IdGenerator, iso
-from expkit.fake._common import KINDS, FakeError, _bad, _dumps, _not_found
+from expkit.fake._common import KINDS, FakeError, _bad, _clone, _not_found
 from expkit.fake._records import VersionRecord
 
 __all__ = ["StateBase"]
@@ -63,7 +62,7 @@ class StateBase:
 
     def _flag_config(self, kind: str, config: Mapping[str, Any]) -> dict[str, Any]:
         drop = _TIME_FIELDS + (("state",) if kind == "experiments" else ())
-        return json.loads(_dumps({k: v for k, v in config.items() if k not in drop}))
+        return _clone({k: v for k, v in config.items() if k not in drop})
 
     def _append_version(self, kind: str, cid: str, when: str, by: str) -> None:
         config = self._configs[kind][cid]

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
-from expkit._validate import (
-    CONDITION_OPS,
-    DEPLOYMENT_LABEL,
-    EXPOSURE_FILTER_OPS,
-)
+from expkit import _validate as client_rules
+from expkit._validate import CONDITION_OPS, EXPOSURE_FILTER_OPS
+from expkit.errors import ValidationError
 from expkit.fake._clock import _as_datetime
 from expkit.fake._common import _bad, _clone
 
+_T = TypeVar("_T")
 MAX_SLOTS = 20
 # the fake's legacy types exclude "multi-arm-bandit": that one is current, not legacy
 LEGACY_EXPERIMENT_TYPES = ("hypothesis-testing", "no-harm")
@@ -58,9 +57,24 @@ def _check_choice(value: Any, field: str, allowed: tuple[str, ...]) -> None:
         raise _bad(field, f"{json.dumps(value)} is not one of {', '.join(allowed)}")
 
 
-def _check_percentage(value: Any, field: str, lo: float = 0, hi: float = 100) -> None:
-    if not _is_number(value) or not lo <= value <= hi:
-        raise _bad(field, f"must be a number from {lo:g} to {hi:g}, got {json.dumps(value)}")
+def _client_rule(rule: Callable[..., _T], value: Any, field: str, *args: Any) -> _T:
+    """Runs the client's own check of a field (``expkit._validate``): what the client refuses
+    before sending, the fake refuses with a 400 naming the wire field."""
+    try:
+        return rule(value, field, *args)
+    except ValidationError as exc:
+        message = str(exc)
+        if message.startswith(f"{field} "):
+            message = message[len(field) + 1 :]
+        raise _bad(field, message) from None
+
+
+def _check_percentage(value: Any, field: str) -> None:
+    _client_rule(client_rules.percentage, value, field)
+
+
+def _check_integer_in(value: Any, field: str, low: int, high: int) -> None:
+    _client_rule(client_rules.integer_in, value, field, low, high)
 
 
 def _check_id_list(value: Any, field: str) -> list[str]:
@@ -166,7 +180,7 @@ def _date_only(value: Any, field: str) -> str | None:
     if value is None:
         return None
     _check_str(value, field)
-    text = value.strip()
+    text: str = value.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return text
     return _as_datetime(text, field).date().isoformat()
@@ -229,11 +243,9 @@ def _check_project_id(value: Any) -> None:
 
 
 def _check_weight(value: Any) -> None:
-    if not _is_number(value) or value < 0:
-        raise _bad("rolloutWeight", f"must be a non-negative number, got {json.dumps(value)}")
+    _client_rule(client_rules.rollout_weight, value, "rolloutWeight")
 
 
 def _check_label(value: Any) -> None:
     _check_str(value, "label", nonempty=True)
-    if not DEPLOYMENT_LABEL.match(value):
-        raise _bad("label", f"{value!r} may contain only letters, digits, '_' and '-'")
+    _client_rule(client_rules.deployment_label, value, "label")

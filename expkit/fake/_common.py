@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar, cast
+
+_T = TypeVar("_T")
 
 __all__ = ["API_USER", "KINDS", "FakeError"]
 
@@ -36,9 +38,9 @@ def _not_found(what: str, ident: Any) -> FakeError:
     return FakeError(404, f"{what} {ident!r} not found")
 
 
-def _clone(value: Any) -> Any:
+def _clone(value: _T) -> _T:
     # a JSON round trip: several times faster than copy.deepcopy on wire-format data
-    return json.loads(_dumps(value))
+    return cast(_T, json.loads(_dumps(value)))
 
 
 def _dumps(value: Any) -> bytes:

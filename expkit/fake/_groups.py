@@ -14,6 +14,7 @@ from expkit.fake._checks import (
     _check_choice,
     _check_group_edit,
     _check_id_list,
+    _check_integer_in,
     _check_one_slot_each,
     _check_str,
     _check_str_list,
@@ -74,11 +75,7 @@ class GroupsMixin(StateBase):
                 slot, ("percentage", "experiments", "holdouts", "individuals", "name"), where
             )
             pct = slot.get("percentage")
-            if not isinstance(pct, int) or isinstance(pct, bool) or not 1 <= pct <= 100:
-                raise _bad(
-                    f"{where}.percentage",
-                    f"must be an integer from 1 to 100, got {json.dumps(pct)}",
-                )
+            _check_integer_in(pct, f"{where}.percentage", 1, 100)
             built.append(
                 {
                     "name": f"SLOT {i + 1}",
@@ -203,10 +200,7 @@ class GroupsMixin(StateBase):
         pct = body.get("holdoutPercentage")
         if pct is None:
             raise _bad("holdoutPercentage", "is required")
-        if not isinstance(pct, int) or isinstance(pct, bool) or not 1 <= pct <= 99:
-            raise _bad(
-                "holdoutPercentage", f"must be an integer from 1 to 99, got {json.dumps(pct)}"
-            )
+        _check_integer_in(pct, "holdoutPercentage", 1, 99)
         experiments = self._experiment_refs(body.get("experiments", []), "experiments")
         inclusion = _check_str_list(body.get("individualInclusion", []), "individualInclusion")
         exclusion = _check_str_list(body.get("individualExclusion", []), "individualExclusion")

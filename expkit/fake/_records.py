@@ -46,7 +46,8 @@ class VersionRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """The wire object ``{createdAt, createdBy, version, flagConfig}`` (a copy)."""
-        return json.loads(self.raw())
+        out: dict[str, Any] = json.loads(self.raw())
+        return out
 
     def raw(self) -> bytes:
         """The wire object as compact JSON bytes, encoded once and cached."""

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from expkit import _validate as client_rules
+from expkit.errors import ValidationError
 from expkit.fake import FakeClock, FakeError, IdGenerator, State
 
 
@@ -464,3 +466,21 @@ def test_documented_exposure_event_is_accepted(state: State):
     event = {"event_type": "_active", "filters": [_FILTER, {**_FILTER, "subprop_key": None}]}
     state.edit_config("experiments", "21", {"exposureEvent": event})
     assert state.get_config("experiments", "21")["exposureEvent"] == event
+
+
+@pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), True, "1"])
+def test_a_weight_the_client_refuses_the_fake_refuses(state: State, value):
+    with pytest.raises(ValidationError):
+        client_rules.rollout_weight(value, "rolloutWeight")
+    body = {"key": "new", "rolloutWeight": value}
+    _raises(400, "rolloutWeight", state.create_variant, "flags", "11", body)
+
+
+@pytest.mark.parametrize("label", ["web prod", "web/prod", "wéb"])
+def test_a_label_the_client_refuses_the_fake_refuses(state: State, label):
+    with pytest.raises(ValidationError):
+        client_rules.deployment_label(label)
+    error = _raises(
+        400, "label", state.create_deployment, {"projectId": "1", "label": label, "type": "client"}
+    )
+    assert "letters, digits" in error.message
