@@ -72,19 +72,6 @@ class State(ConfigsMixin, VariantsMixin, DeploymentsMixin, GroupsMixin):
         )
         self._clear()
 
-    def _clear(self) -> None:
-        self._configs: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KINDS}
-        self._order: dict[str, list[str]] = {k: [] for k in KINDS}  # oldest first
-        self._kind_of: dict[str, str] = {}
-        self._config_json: dict[str, bytes] = {}
-        self._inclusions: dict[str, dict[str, dict[str, list[str]]]] = {}
-        self._versions: dict[str, list[VersionRecord]] = {}
-        self._timeline: list[VersionRecord] = []  # all versions, oldest first
-        self._timeline_ts: list[str] = []
-        self._deployments: dict[str, dict[str, Any]] = {}
-        self._mutexes: dict[str, dict[str, Any]] = {}
-        self._holdouts: dict[str, dict[str, Any]] = {}
-
     # ----- lifecycle ---------------------------------------------------------------------
 
     @classmethod
