@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from fetch_org import DEPLOY_KEY
 
 import expkit
 from expkit import _connect
 from expkit._schema import SCHEMA
 from expkit.errors import ValidationError
 from expkit.fake import FakeServer
+from tests.support import DEPLOY_KEY
 
 
 def dtypes(frame: pd.DataFrame) -> dict[str, str]:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hygiene_org import NOW, Org
 
 from expkit import hygiene
 from expkit.errors import ValidationError
+from tests.support import NOW
+from tests.support import HygieneOrg as Org
 
 
 def messy(org: Org) -> Org:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hygiene_org import Org
 
 from expkit import hygiene, report
 from expkit.errors import ValidationError
+from tests.support import HygieneOrg as Org
 
 # a plot that cannot lay itself out is a bug, not noise
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")
