@@ -83,8 +83,6 @@ def one_line(exc: BaseException) -> str:
     else:
         text = " ".join(str(exc).split()) or type(exc).__name__
     text = _SENTENCE_BEFORE.sub(". ", text)
-    if exit_code(exc) == EXIT_BUG:
-        text = f"internal error ({type(exc).__name__}: {text}); this is a bug in expkit"
     if not text.endswith((".", "!", "?", "…")):
         text += "."
     return text
@@ -94,8 +92,13 @@ def report_failure(command: str, exc: BaseException, *, debug: bool, stream: Tex
     """Writes ``exc`` as one line (after its traceback with ``debug``); returns the exit code."""
     if debug:
         traceback.print_exception(exc, file=stream)
-    line = f"expkit {command}: error: {one_line(exc)}"
-    if exit_code(exc) == EXIT_BUG and not debug:
-        line += " Run again with --debug to see the traceback."
+    code = exit_code(exc)
+    if code == EXIT_BUG:
+        what = f"{type(exc).__name__}: {one_line(exc).rstrip('.')}"
+        line = f"expkit {command}: error: internal error ({what}); this is a bug in expkit."
+        if not debug:
+            line += " Run again with --debug to see the traceback."
+    else:
+        line = f"expkit {command}: error: {one_line(exc)}"
     print(line, file=stream)
-    return exit_code(exc)
+    return code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,9 +183,10 @@ def _load_previous(value: str) -> Snapshot | pd.DataFrame:
         pa.ArrowException,
     ) as exc:
         what = "snapshot" if snapshot_dir else "findings CSV"
-        raise InputError(
-            f"--previous {value}: cannot read it as a {what} ({one_line(exc).rstrip('.')})."
-        ) from exc
+        detail = one_line(exc).rstrip(".")
+        if isinstance(exc, json.JSONDecodeError):
+            detail = f"meta.json is not valid JSON: {detail}"
+        raise InputError(f"--previous {value}: cannot read it as a {what} ({detail}).") from exc
 
 
 def _comparison_line(findings: pd.DataFrame, previous: Any, snap: Any, cfg: HygieneConfig) -> str:
