@@ -27,7 +27,7 @@ from expkit.cli._errors import (
     epilog,
     report_failure,
 )
-from expkit.cli._options import HelpFormatter
+from expkit.cli._options import HelpFormatter, Parser
 
 __all__ = [
     "EXIT_API",
@@ -40,8 +40,8 @@ __all__ = [
 ]
 
 
-def _build() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    parser = argparse.ArgumentParser(
+def _build() -> tuple[Parser, dict[str, Parser]]:
+    parser = Parser(
         prog="expkit",
         description="Amplitude Experiment's Management API from the command line.",
         epilog=epilog(EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_API, EXIT_BUG),

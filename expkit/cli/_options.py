@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from expkit._http import _is_loopback
 from expkit.cli._errors import InputError
@@ -15,6 +16,7 @@ __all__ = [
     "ENV_REGION",
     "REGIONS",
     "HelpFormatter",
+    "Parser",
     "add_debug_option",
     "add_progress_option",
     "add_region_option",
@@ -32,6 +34,13 @@ __all__ = [
 ENV_KEY = "AMPLITUDE_MANAGEMENT_API_KEY"
 ENV_REGION = "AMPLITUDE_REGION"
 REGIONS = ("us", "eu")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors end with a full stop like every other message."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(message if message.endswith((".", "?", "!")) else message + ".")
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

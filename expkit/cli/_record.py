@@ -15,7 +15,7 @@ from expkit.errors import ValidationError
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[opt.Parser]) -> opt.Parser:
     parser = sub.add_parser(
         "record",
         help="record an org's GET responses as fixtures (key scrubbed)",

@@ -37,7 +37,7 @@ _CALENDAR_RULES = ("recent-change",)
 _INCLUSION_RULES = ("inclusion-overload", "pii-inclusion")
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[opt.Parser]) -> opt.Parser:
     parser = sub.add_parser(
         "report",
         help="write the weekly flag-hygiene report (HTML, CSV, Markdown)",

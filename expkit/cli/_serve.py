@@ -16,7 +16,7 @@ __all__ = ["DEFAULT_PORT", "add_parser", "run"]
 DEFAULT_PORT = 8765
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[opt.Parser]) -> opt.Parser:
     parser = sub.add_parser(
         "serve",
         help="serve a fake org over HTTP on 127.0.0.1 until Ctrl-C",

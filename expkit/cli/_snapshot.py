@@ -11,7 +11,7 @@ from expkit.cli._errors import EXIT_API, EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK, epil
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[opt.Parser]) -> opt.Parser:
     parser = sub.add_parser(
         "snapshot",
         help="save a snapshot of an org (Parquet) for a later report --previous",

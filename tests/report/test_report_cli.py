@@ -354,7 +354,7 @@ def test_a_bad_flag_prints_the_report_usage_and_exits_2(capsys) -> None:
     assert main(["report", "--bogus"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: expkit report ")
-    assert err.splitlines()[-1] == "expkit report: error: unrecognized arguments: --bogus"
+    assert err.splitlines()[-1] == "expkit report: error: unrecognized arguments: --bogus."
     assert main(["report", "--fail-on", "loud"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: expkit report ") and "invalid choice: 'loud'" in err
