@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from expkit import hygiene
@@ -369,3 +370,37 @@ def test_report_help_shows_a_description_defaults_and_exit_codes(capsys) -> None
     assert "compared except recent-change" in text
     for row in ("0 done", "1 findings at or above --fail-on", "2 bad input", "3 the API"):
         assert row in text
+
+
+def _summary_counts(out: Path) -> str:
+    import re
+
+    text = (out / "summary.md").read_text(encoding="utf-8")
+    new, resolved, still = re.search(
+        r"\*\*(\d+) new · (\d+) resolved · (\d+) still open", text
+    ).groups()
+    return f"{new} new, {resolved} resolved, {still} still open"
+
+
+def test_the_comparison_line_agrees_with_the_report(demo_run, tmp_path: Path, capsys) -> None:
+    out, _, _ = demo_run
+    found = hygiene.read_findings(out / "findings.csv")
+    # a week ago: two findings were not there yet, and one since fixed was
+    earlier = found.iloc[2:].copy()
+    gone = found.iloc[[0]].copy()
+    gone["id"] = "999999"
+    earlier = pd.concat([earlier, gone], ignore_index=True)
+    hygiene.write_findings(earlier, tmp_path / "earlier.csv")
+    no_inclusions = tmp_path / "snap"
+    assert main(["snapshot", "--out", str(no_inclusions), "--no-inclusions"]) == 0
+    capsys.readouterr()
+    for previous in (tmp_path / "earlier.csv", no_inclusions):
+        report_dir = tmp_path / f"r-{previous.name}"
+        assert main(["report", "--out", str(report_dir), "--previous", str(previous)]) == 0
+        printed = capsys.readouterr().out
+        line = next(x for x in printed.splitlines() if "since the previous report" in x)
+        assert _summary_counts(report_dir) in line, previous
+        if previous.suffix == ".csv":
+            assert "since the previous report: 2 new, 1 resolved" in line
+    # the snapshot without inclusions leaves the inclusion rules out, and says so
+    assert "not compared: inclusion-overload, pii-inclusion, recent-change)" in line
