@@ -23,6 +23,7 @@ from expkit.cli._errors import (
     EXIT_BAD_INPUT,
     EXIT_BUG,
     EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     epilog,
     report_failure,
@@ -85,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except KeyboardInterrupt:
         print(f"expkit {args.command}: interrupted.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # every failure is one line, with the exit code of its kind
         return report_failure(args.command, exc, debug=args.debug, stream=sys.stderr)
 

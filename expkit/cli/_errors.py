@@ -8,6 +8,7 @@ code   meaning
 2      bad input: arguments, files, config, a corrupt ``--previous`` snapshot or CSV
 3      the API or the network failed (``ApiError``, ``TransportError``)
 70     an internal error (a bug in expkit): ``--debug`` shows the traceback
+130    interrupted (Ctrl-C)
 =====  ==========================================================================
 """
 
@@ -26,6 +27,7 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_BUG",
     "EXIT_FINDINGS",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "InputError",
     "epilog",
@@ -39,6 +41,7 @@ EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
 EXIT_API = 3
 EXIT_BUG = 70  # sysexits' EX_SOFTWARE: neither findings, nor bad input, nor the API
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 _MEANINGS = {
     EXIT_OK: "done",

@@ -176,3 +176,12 @@ def test_no_library_module_imports_the_cli_or_the_package_root():
         if "__version__" in from_root:
             offenders.append(f"{relative} imports __version__ from the package root")
     assert offenders == []
+
+
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, tmp_path, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(expkit, "connect", interrupted)
+    assert main(["snapshot", "--out", str(tmp_path / "s")]) == 130
+    assert capsys.readouterr().err == "expkit snapshot: interrupted.\n"
