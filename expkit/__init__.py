@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from expkit._version import __version__
 from expkit.errors import (
     ApiError,
     AuthenticationError,
@@ -22,8 +23,6 @@ from expkit.errors import (
     TransportError,
     ValidationError,
 )
-
-__version__ = "0.1.0"
 
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {

@@ -3,16 +3,14 @@
 ``write(findings, snapshot, out_dir)`` renders the files (jinja2 templates in
 ``expkit/templates``, autoescaped: every string from the API is escaped in the HTML); the HTML is
 self-contained (inline CSS, plots embedded as PNG data URIs) so it opens offline and can be
-mailed. ``report_command(args)`` is ``expkit report``.
+mailed. ``expkit report`` (in :mod:`expkit.cli`) runs it from the command line.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +19,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pandas as pd
 
 from expkit import hygiene
-from expkit.errors import ExpkitError, ValidationError
+from expkit.errors import ValidationError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from expkit._fetch import Snapshot
 
-__all__ = ["Comparison", "compare", "report_command", "write"]
+__all__ = ["Comparison", "compare", "write"]
 
 FILES = ("report.html", "findings.csv", "summary.md")
 # rules whose findings depend on the clock, not on the org's state: not compared week over week
@@ -387,7 +385,7 @@ def _worst(counts: Mapping[str, int]) -> str:
 
 
 def _expkit_version() -> str:
-    from expkit import __version__
+    from expkit._version import __version__
 
     return __version__
 
@@ -520,80 +518,3 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#~$"})
 def _markdown_escape(value: Any) -> str:
     """Text from the API, made inert in Markdown (no links, emphasis, HTML, math or table breaks)."""
     return " ".join(_text(value).split()).translate(_MD_SPECIAL)
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def report_command(args: argparse.Namespace) -> int:
-    """``expkit report``: snapshot the org, check it, write the report; returns the exit code.
-
-    0 when done, 1 when ``--fail-on`` found a finding that severe (or worse), 2 on bad input.
-    """
-    try:
-        return _report(args)
-    except ExpkitError as exc:
-        print(f"expkit report: error: {exc}", file=sys.stderr)
-        return 2
-
-
-def _source_label(fixtures: str | os.PathLike[str] | None) -> str:
-    """What the report's title calls an offline org: the demo org, or a fixtures directory."""
-    from expkit._paths import default_fixtures, demo_fixtures
-
-    source = Path(fixtures) if fixtures is not None else default_fixtures()
-    if source.resolve() == demo_fixtures().resolve():
-        return "demo org (synthetic, offline)"
-    return f"fixtures {source.name} (offline)"
-
-
-def _report(args: argparse.Namespace) -> int:
-    import expkit
-
-    cfg = (
-        hygiene.HygieneConfig.from_toml(args.config)
-        if getattr(args, "config", None)
-        else hygiene.HygieneConfig()
-    )
-    if getattr(args, "stale_days", None) is not None:
-        cfg = cfg.replace(stale_days=args.stale_days)
-    previous: Any = None
-    if getattr(args, "previous", None):
-        previous = _load_previous(args.previous)
-    options: dict[str, Any] = {}
-    if getattr(args, "region", None):
-        options["region"] = args.region
-    client = expkit.connect(getattr(args, "fixtures", None), **options)
-    offline = getattr(client, "_fake_server", None) is not None
-    progress = bool(getattr(args, "progress", True))
-    snap = expkit.snapshot(client, progress=progress)
-    if getattr(args, "save_snapshot", None):
-        saved = snap.save(args.save_snapshot)
-        print(f"expkit: snapshot saved to {saved}")
-    findings = hygiene.check(snap, config=cfg)
-    org = _source_label(getattr(args, "fixtures", None)) if offline else client.base_url
-    out, comparison = _write(findings, snap, args.out, previous, cfg, org=org, with_plots=True)
-    counts = _counts(findings)
-    print(
-        f"expkit: {_counted(len(findings), 'finding')}: {_counted(counts['error'], 'error')}, "
-        f"{_counted(counts['warning'], 'warning')}, {counts['info']:,} info "
-        f"({_counted(len(snap.configs), 'config')} checked)"
-    )
-    for name in FILES:
-        print(f"  {out / name}")
-    if comparison is not None:
-        print(
-            f"expkit: since the previous report: {len(comparison.new):,} new, "
-            f"{len(comparison.resolved):,} resolved, {len(comparison.still_open):,} still open"
-        )
-    fail_on = getattr(args, "fail_on", None)
-    if fail_on:
-        failing = findings["severity"] >= fail_on
-        if bool(failing.any()):
-            print(
-                f"expkit: failing (--fail-on {fail_on}): {int(failing.sum()):,} findings at "
-                f"{fail_on} or worse",
-                file=sys.stderr,
-            )
-            return 1
-    return 0

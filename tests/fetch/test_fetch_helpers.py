@@ -113,6 +113,7 @@ def test_snapshot_command_saves_a_loadable_snapshot(
         seen.update(fixtures=fixtures, quiet=quiet, **options)
         return server.client(rate_limit=None)
 
+    monkeypatch.setattr(expkit, "connect", fake_connect)  # the CLI calls expkit.connect
     monkeypatch.setattr(_connect, "connect", fake_connect)
     from expkit.cli import main
 
