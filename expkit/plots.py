@@ -109,7 +109,16 @@ def _stack_colors(color: Any, defaults: Mapping[str, str], *, what: str) -> dict
 def _date_axis(ax: Axes) -> None:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    # day ticks read "Nov 05", not a bare "05" beside a "2026-Nov" offset; the year goes to
+    # the offset only
+    ax.xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(
+            locator,
+            formats=["%Y", "%b", "%b %d", "%H:%M", "%H:%M", "%S.%f"],
+            zero_formats=["", "%Y", "%b", "%b %d", "%H:%M", "%H:%M"],
+            offset_formats=["", "%Y", "%Y", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"],
+        )
+    )
     ax.set_xlabel("Date (UTC)")
 
 
