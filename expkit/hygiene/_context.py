@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from types import MappingProxyType
@@ -71,7 +71,7 @@ class Context:
     now: pd.Timestamp
     config: HygieneConfig
     entries: Mapping[str, ConfigEntry]
-    refs: pd.DataFrame | None = None
+    refs: pd.DataFrame | None = field(default=None, compare=False)
 
     @classmethod
     def build(

@@ -174,30 +174,34 @@ def read_findings(path: str | os.PathLike[str]) -> pd.DataFrame:
         # every row a CSV writer writes ends with a line break: this one was cut off
         raise FindingsFileError(file, "it ends part-way through a row (truncated?)")
     rows = _csv_rows(file, text)
-    header, body = rows[0], rows[1:]
+    header, body = rows[0][1], rows[1:]
+    lines = [line for line, _ in body]
     missing = [c for c in FINDINGS_COLUMNS if c not in header]
     if missing:
         found = ", ".join(repr(c) for c in header[:12]) or "none"
         raise FindingsFileError(file, f"no column {missing[0]!r} (its columns: {found})")
-    for number, row in enumerate(body, start=2):
+    for line, row in body:
         if len(row) != len(header):
             raise FindingsFileError(
-                file, f"line {number} has {len(row)} fields, the header {len(header)}"
+                file, f"line {line} has {len(row)} fields, the header {len(header)}"
             )
     columns: dict[str, list[Any]] = {}
     for index, name in enumerate(header):
         if name in FINDINGS_COLUMNS and name not in columns:  # the first of repeated names
-            columns[name] = [_csv_untext(row[index]) if row[index] != "" else None for row in body]
-    _check_values(file, columns)
+            columns[name] = [
+                _csv_untext(row[index]) if row[index] != "" else None for _, row in body
+            ]
+    _check_values(file, columns, lines)
     raw = pd.DataFrame({col: pd.Series(columns[col], dtype=object) for col in FINDINGS_COLUMNS})
     return _cast_findings(raw)
 
 
-def _csv_rows(file: Path, text: str) -> list[list[str]]:
+def _csv_rows(file: Path, text: str) -> list[tuple[int, list[str]]]:
+    """(the line a row ends on, its cells) per row; blank lines skipped."""
     # newline="": line breaks inside quoted cells stay as written
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        rows = [row for row in reader if row]
+        rows = [(reader.line_num, row) for row in reader if row]
     except csv.Error as exc:
         raise FindingsFileError(file, f"line {reader.line_num} is not valid CSV ({exc})") from None
     if not rows:
@@ -205,13 +209,13 @@ def _csv_rows(file: Path, text: str) -> list[list[str]]:
     return rows
 
 
-def _check_values(file: Path, columns: Mapping[str, list[Any]]) -> None:
+def _check_values(file: Path, columns: Mapping[str, list[Any]], lines: list[int]) -> None:
     """Impossible values, named with their line, before pandas would turn them into NaN."""
     for col in _REQUIRED:
-        for line, value in enumerate(columns[col], start=2):
+        for line, value in zip(lines, columns[col], strict=True):
             if value is None:
                 raise FindingsFileError(file, f"line {line} has no {col} (truncated or edited?)")
-    for line, value in enumerate(columns["severity"], start=2):
+    for line, value in zip(lines, columns["severity"], strict=True):
         if value not in SEVERITIES:
             raise FindingsFileError(
                 file,
@@ -222,7 +226,7 @@ def _check_values(file: Path, columns: Mapping[str, list[Any]]) -> None:
         pd.to_datetime(since, utc=True, format="ISO8601")
     except (ValueError, TypeError) as exc:
         # the same conversion cell by cell, to name the first bad one
-        for line, value in enumerate(columns["since"], start=2):
+        for line, value in zip(lines, columns["since"], strict=True):
             try:
                 pd.to_datetime(pd.Series([value], dtype=object), utc=True, format="ISO8601")
             except (ValueError, TypeError):

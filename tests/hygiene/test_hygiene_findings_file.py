@@ -100,6 +100,22 @@ def test_a_broken_file_raises_one_clear_error(good_csv: Path, case: str) -> None
     assert err.value.__cause__ is None  # no pandas or csv internals in the chain
 
 
+def test_errors_name_the_physical_line_past_multi_line_cells(tmp_path: Path) -> None:
+    header = ",".join(hygiene.FINDINGS_COLUMNS)
+    path = _broken(
+        tmp_path / "findings.csv",
+        _joined(
+            [
+                header.encode(),
+                b'undocumented,info,flag,k,1,100,"two\r\nlines",,act,',
+                b"undocumented,severe,flag,k2,2,100,d,,act,",
+            ]
+        ),
+    )
+    with pytest.raises(hygiene.FindingsFileError, match="line 4 has severity 'severe'"):
+        hygiene.read_findings(path)
+
+
 def test_a_missing_file_or_a_directory_is_named(tmp_path: Path) -> None:
     with pytest.raises(hygiene.FindingsFileError, match="does not exist"):
         hygiene.read_findings(tmp_path / "nope.csv")
