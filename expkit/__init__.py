@@ -29,7 +29,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Client": ("expkit._client", "Client"),
     "LegacyClient": ("expkit._legacy", "LegacyClient"),
     "connect": ("expkit._connect", "connect"),
-    "Snapshot": ("expkit._fetch", "Snapshot"),
+    "Snapshot": ("expkit._snapshot", "Snapshot"),
+    "SnapshotError": ("expkit._snapshot", "SnapshotError"),
     "snapshot": ("expkit._fetch", "snapshot"),
     "fetch_flags": ("expkit._fetch", "fetch_flags"),
     "fetch_experiments": ("expkit._fetch", "fetch_experiments"),
@@ -61,6 +62,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "Snapshot",
+    "SnapshotError",
     "TransportError",
     "ValidationError",
     "__version__",
@@ -89,7 +91,6 @@ if TYPE_CHECKING:
     from expkit._client import Client
     from expkit._connect import connect
     from expkit._fetch import (
-        Snapshot,
         fetch_deployments,
         fetch_experiments,
         fetch_flags,
@@ -99,6 +100,7 @@ if TYPE_CHECKING:
     )
     from expkit._history import changes, diff_versions, rollout_history
     from expkit._legacy import LegacyClient
+    from expkit._snapshot import Snapshot, SnapshotError
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,7 @@ EXPECTED = [
     "RateLimitError",
     "ServerError",
     "Snapshot",
+    "SnapshotError",
     "TransportError",
     "ValidationError",
     "__version__",

@@ -127,7 +127,7 @@ def test_snapshot_command_saves_a_loadable_snapshot(
     args = argparse.Namespace(
         out=str(tmp_path / "t"), fixtures="x", region="eu", inclusions=True, progress=False
     )
-    from expkit._fetch import snapshot_command
+    from expkit._snapshot_cmd import snapshot_command
 
     assert snapshot_command(args) == 0
     assert seen["fixtures"] == "x" and seen["region"] == "eu"
