@@ -144,34 +144,63 @@ def _id(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+class _Cancel(threading.Event):
+    """Set when a job fails; holds the first failure, which is what the caller gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failure: BaseException | None = None
+        self._lock = threading.Lock()
+
+    def fail(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.failure is None:
+                self.failure = exc
+        self.set()
+
+
 class _Pool:
     """A thread pool whose work stops as soon as one task fails.
 
-    Tasks run only while ``cancel`` is clear, and workers check it before each request
-    (``_checked``, ``_guard``). Leaving the pool by an exception sets it, cancels queued
-    tasks and waits for the running ones (each stops before its next request), so once the
-    exception reaches the caller no request of this pool is sent any more. Pools of one job
-    share one ``cancel`` event.
+    A task that fails sets the shared ``cancel`` event at once; tasks run only while it is
+    clear, and workers check it before each request (``_checked``, ``_guard``). Leaving the
+    pool by an exception sets it too, cancels queued tasks and waits for the running ones
+    (each stops before its next request), so once the exception reaches the caller no request
+    of this pool is sent any more. The caller gets the first failure, not a ``_Cancelled``
+    of some task that stopped because of it. Pools of one job share one ``cancel``.
     """
 
-    def __init__(self, max_workers: int, cancel: threading.Event | None = None) -> None:
-        self.cancel = cancel if cancel is not None else threading.Event()
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="expkit")
+    def __init__(self, max_workers: int, cancel: _Cancel | None = None) -> None:
+        self.cancel = cancel if cancel is not None else _Cancel()
+        self._executor = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="expkit-fetch"
+        )
 
     def submit(self, fn: Callable[..., _T], *args: Any) -> Future[_T]:
         return self._executor.submit(self._run, fn, *args)
 
     def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
         _guard(self.cancel)
-        return fn(*args)
+        try:
+            return fn(*args)
+        except _Cancelled:
+            raise
+        except BaseException as exc:
+            self.cancel.fail(exc)
+            raise
 
     def __enter__(self) -> _Pool:
         return self
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is not None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if exc is not None:
+            if not isinstance(exc, _Cancelled):
+                self.cancel.fail(exc)
             self.cancel.set()
-        self._executor.shutdown(wait=True, cancel_futures=exc_type is not None)
+        self._executor.shutdown(wait=True, cancel_futures=exc is not None)
+        failure = self.cancel.failure
+        if isinstance(exc, _Cancelled) and failure is not None and failure is not exc:
+            raise failure.with_traceback(failure.__traceback__) from None
 
 
 def _guard(cancel: threading.Event | None) -> None:
@@ -711,7 +740,7 @@ def snapshot(
         )
     }
     windows = max(2, max_workers)
-    cancel = threading.Event()
+    cancel = _Cancel()
     try:
         # two pools: thousands of queued inclusion requests must not delay the feed's pages;
         # one cancel event: a failure in either stops both
