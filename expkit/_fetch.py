@@ -509,6 +509,7 @@ class _Sharer:
 def _feed_items(client: Client, params: Mapping[str, Any], body: Any) -> tuple[list[Any], Any]:
     """The version objects and next cursor of one feed page, after checking its shape."""
     url = client.http.url_for(_FEED, params)
+    items: Any
     if isinstance(body, list):
         items, cursor = body, None
     elif isinstance(body, dict):

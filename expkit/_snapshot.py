@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -145,7 +146,9 @@ class Snapshot:
 
     def _summary(self) -> list[tuple[str, str]]:
         counts = self.counts()
-        kinds = self.configs["kind"].value_counts() if len(self.configs) else {}
+        kinds: Mapping[Any, Any] = (
+            self.configs["kind"].value_counts().to_dict() if len(self.configs) else {}
+        )
         configs = f"{counts['configs']:,}"
         if len(self.configs):
             configs += (
@@ -481,8 +484,9 @@ def _read_frame(src: Path, name: str, meta: dict[str, Any]) -> pd.DataFrame:
     for col, dtype in dtypes.items():
         try:
             if col in json_cols:
+                texts: list[Any] = list(table[col])
                 cols[col] = pd.Series(
-                    [None if pd.isna(v) else json.loads(v) for v in table[col].tolist()],
+                    [json.loads(v) if isinstance(v, str) else None for v in texts],
                     dtype=object,
                 ).array
             else:
