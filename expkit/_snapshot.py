@@ -65,6 +65,15 @@ class SnapshotError(ValidationError):
             value=self.path,
             allowed="a complete directory written by Snapshot.save (save it again to repair it)",
         )
+        self._message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from its own arguments (multiprocessing pickles exceptions)
+        return (_restore_snapshot_error, (self._message, self.path, self.file))
+
+
+def _restore_snapshot_error(message: str, path: str, file: str | None) -> SnapshotError:
+    return SnapshotError(message, path=path, file=file)
 
 
 def _utc(value: Timestamp | None, field: str) -> pd.Timestamp | None:

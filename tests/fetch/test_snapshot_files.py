@@ -157,6 +157,14 @@ def _load_error(out: Path) -> expkit.SnapshotError:
     return info.value
 
 
+def test_snapshot_error_pickles_with_its_fields() -> None:
+    import pickle
+
+    error = expkit.SnapshotError("d/x.parquet: bad", path="d", file="x.parquet")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (str(copy), copy.path, copy.file, copy.field) == (str(error), "d", "x.parquet", "path")
+
+
 def test_truncated_meta_json(old_and_new: Any, tmp_path: Path) -> None:
     out = _saved(old_and_new[0], tmp_path)
     text = (out / "meta.json").read_text()
