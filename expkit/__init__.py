@@ -30,7 +30,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Settings": ("expkit._request", "Settings"),
     "LegacyClient": ("expkit._legacy", "LegacyClient"),
     "connect": ("expkit._connect", "connect"),
-    "Snapshot": ("expkit._fetch", "Snapshot"),
+    "Snapshot": ("expkit._snapshot", "Snapshot"),
+    "SnapshotError": ("expkit._snapshot", "SnapshotError"),
     "snapshot": ("expkit._fetch", "snapshot"),
     "fetch_flags": ("expkit._fetch", "fetch_flags"),
     "fetch_experiments": ("expkit._fetch", "fetch_experiments"),
@@ -64,6 +65,7 @@ __all__ = [
     "ServerError",
     "Settings",
     "Snapshot",
+    "SnapshotError",
     "TransportError",
     "ValidationError",
     "__version__",
@@ -92,7 +94,6 @@ if TYPE_CHECKING:
     from expkit._client import Client
     from expkit._connect import connect
     from expkit._fetch import (
-        Snapshot,
         fetch_deployments,
         fetch_experiments,
         fetch_flags,
@@ -103,6 +104,7 @@ if TYPE_CHECKING:
     from expkit._history import changes, diff_versions, rollout_history
     from expkit._legacy import LegacyClient
     from expkit._request import Settings
+    from expkit._snapshot import Snapshot, SnapshotError
 
 
 def __getattr__(name: str) -> Any:
