@@ -12,13 +12,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from fetch_org import NOW, make_org
 
 import expkit
 from expkit import _snapshot
 from expkit._schema import FRAMES, SCHEMA
 from expkit.fake import FakeServer
 from expkit.fake._state import FakeClock, State
+from tests.support import FETCH_NOW as NOW
+from tests.support import fetch_org as make_org
 
 
 @pytest.fixture(scope="module")

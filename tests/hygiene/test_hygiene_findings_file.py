@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hygiene_org import NOW, Org
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from expkit import hygiene
 from expkit.errors import ExpkitError, ValidationError
+from tests.support import NOW
+from tests.support import HygieneOrg as Org
 
 
 def _findings(org: Org) -> pd.DataFrame:

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-from hygiene_org import Org
 
 from expkit import hygiene
 from expkit._rollout import variant_keys
 from expkit.errors import ValidationError
 from expkit.hygiene import _registry
+from tests.support import HygieneOrg as Org
 
 
 @pytest.fixture
