@@ -29,6 +29,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Client": ("expkit._client", "Client"),
     "LegacyClient": ("expkit._legacy", "LegacyClient"),
     "connect": ("expkit._connect", "connect"),
+    "code_refs": ("expkit._code_refs", "code_refs"),
     "Snapshot": ("expkit._fetch", "Snapshot"),
     "snapshot": ("expkit._fetch", "snapshot"),
     "fetch_flags": ("expkit._fetch", "fetch_flags"),
@@ -65,6 +66,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "changes",
+    "code_refs",
     "connect",
     "diff_versions",
     "edits",
@@ -87,6 +89,7 @@ __all__ = [
 if TYPE_CHECKING:
     from expkit import edits, fake, frames, hygiene, plots, report, widgets
     from expkit._client import Client
+    from expkit._code_refs import code_refs
     from expkit._connect import connect
     from expkit._fetch import (
         Snapshot,
