@@ -34,7 +34,7 @@ from pathlib import Path
 
 from expkit import code_refs
 
-WORDS = (
+WORDS = (  # noqa: SIM905
     "account cache client config context data event feature handler item layout list manager "
     "model order page payment price query request response result route search service "
     "session state store theme token user value view widget checkout cart wallet search "
@@ -95,7 +95,9 @@ def make_tree(root: Path, *, files: int, mb: float, keys: list[str], seed: int) 
             body[at] = f"    val enabled = experiment.variant({q}{key}{q}).value == {q}on{q}"
             n_refs += 1
             decoy = rng.choice(keys)
-            body[rng.randrange(len(body))] = f'    legacy = "{decoy}-legacy" + {decoy.replace("-", "_")}'
+            body[rng.randrange(len(body))] = (
+                f'    legacy = "{decoy}-legacy" + {decoy.replace("-", "_")}'
+            )
         (d / f"mod{i}{rng.choice(exts)}").write_text("\n".join(body) + "\n")
     return n_refs
 
@@ -155,7 +157,9 @@ def main() -> None:
             subprocess.run([git, "init", "-q"], cwd=root, check=True)
             subprocess.run([git, "add", "-A"], cwd=root, check=True)
             marker.write_text(str(n_refs))
-        size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file() and ".git" not in f.parts)
+        size = sum(
+            f.stat().st_size for f in root.rglob("*") if f.is_file() and ".git" not in f.parts
+        )
         print(f"tree_files={files}")
         print(f"tree_mb={size / 1e6:.1f}")
         print(f"tree_key_references={n_refs}")
@@ -204,8 +208,12 @@ def main() -> None:
                     print(f"{label}_rg_s={rg_secs:.3f}")
                     print(f"{label}_ratio_vs_rg={secs / rg_secs:.2f}")
         n_few = len(few)
-        print(f"scaling_keys_x{len(keys) // n_few}_time_x={results[f'full_{len(keys)}keys'] / results[f'full_{n_few}keys']:.2f}")
-        print(f"scaling_bytes_x2_time_x={results[f'full_{len(keys)}keys'] / results[f'half_{len(keys)}keys']:.2f}")
+        print(
+            f"scaling_keys_x{len(keys) // n_few}_time_x={results[f'full_{len(keys)}keys'] / results[f'full_{n_few}keys']:.2f}"
+        )
+        print(
+            f"scaling_bytes_x2_time_x={results[f'full_{len(keys)}keys'] / results[f'half_{len(keys)}keys']:.2f}"
+        )
 
 
 if __name__ == "__main__":

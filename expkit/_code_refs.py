@@ -622,9 +622,7 @@ def code_refs(
         df = empty_frame()
     else:
         df = pd.DataFrame(rows).astype(COLUMNS)
-        df = df.sort_values(["path", "line", "column", "key"], kind="stable").reset_index(
-            drop=True
-        )
+        df = df.sort_values(["path", "line", "column", "key"], kind="stable").reset_index(drop=True)
         counts = df["key"].value_counts()
         attrs["noisy_keys"] = {str(k): int(n) for k, n in counts.items() if n > noisy}
     df.attrs.update(attrs)

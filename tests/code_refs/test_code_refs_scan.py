@@ -95,7 +95,7 @@ def test_adjacent_quoted_strings_and_several_keys_on_a_line(tmp_path):
 
 
 def test_crlf_lines_and_columns_count_characters_not_bytes(tmp_path):
-    write(tmp_path, "a.kt", "// héllo\r\nval x = \"ünïcode\" + \"k1\"\r\n".encode())
+    write(tmp_path, "a.kt", '// héllo\r\nval x = "ünïcode" + "k1"\r\n'.encode())
     df = scan(tmp_path, ["k1"])
     assert found(df) == [("k1", "a.kt", 2, 22)]
     assert df["text"].iloc[0] == 'val x = "ünïcode" + "k1"'
@@ -118,7 +118,9 @@ def test_schema_and_order(tmp_path):
     df = scan(tmp_path, ["k1", "k2"])
     assert list(df.columns) == list(COLUMNS)
     assert {c: str(t) for c, t in df.dtypes.items()} == COLUMNS
-    assert [(p.rsplit("/", 1)[-1], line) for p, line in zip(df["path"], df["line"], strict=True)] == [
+    assert [
+        (p.rsplit("/", 1)[-1], line) for p, line in zip(df["path"], df["line"], strict=True)
+    ] == [
         ("a.py", 1),
         ("b.py", 1),
         ("b.py", 2),
@@ -168,9 +170,7 @@ def test_noisy_keys_are_noted(tmp_path):
 def _snapshot(configs: pd.DataFrame) -> expkit.Snapshot:
     names = ["variants", "segments", "conditions", "versions", "inclusions", "deployments"]
     others = {name: expkit.frames.empty(name) for name in [*names, "groups"]}
-    return expkit.Snapshot(
-        configs=configs, taken_at=pd.Timestamp("2026-11-20", tz="UTC"), **others
-    )
+    return expkit.Snapshot(configs=configs, taken_at=pd.Timestamp("2026-11-20", tz="UTC"), **others)
 
 
 def test_snapshot_keys_fill_kind(tmp_path):
@@ -429,7 +429,10 @@ def test_gitignore_is_honoured_in_a_git_work_tree(tmp_path):
     assert df.attrs["listing"] == {repo.as_posix(): "git"}
     # a subdirectory of the work tree: paths stay under the given path
     sub = scan(repo / "src", ["k1"])
-    assert sorted(sub["path"]) == [(repo / "src/app.py").as_posix(), (repo / "src/new.py").as_posix()]
+    assert sorted(sub["path"]) == [
+        (repo / "src/app.py").as_posix(),
+        (repo / "src/new.py").as_posix(),
+    ]
     # default excludes apply to what git lists, too
     write(repo, "node_modules/x.js", "'k1'\n")
     git(repo, "add", "-f", "node_modules/x.js")
