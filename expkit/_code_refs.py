@@ -26,6 +26,7 @@ import shutil
 import stat
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -322,6 +323,7 @@ class _Excludes:
     """
 
     patterns: list[tuple[re.Pattern[str], bool, bool]] = field(default_factory=list)
+    _dirs: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def of(cls, globs: Iterable[str]) -> _Excludes:
@@ -337,14 +339,18 @@ class _Excludes:
         return False
 
     def dir_excluded(self, rel: str) -> bool:
-        return self._hit(rel, True)
+        """Whether the directory, or any directory above it, is excluded (memoised)."""
+        known = self._dirs.get(rel)
+        if known is None:
+            parent = rel.rpartition("/")[0]
+            known = (bool(parent) and self.dir_excluded(parent)) or self._hit(rel, True)
+            self._dirs[rel] = known
+        return known
 
     def file_excluded(self, rel: str) -> bool:
         """Whether the file, or any directory above it, is excluded."""
-        if self._hit(rel, False):
-            return True
-        parts = rel.split("/")[:-1]
-        return any(self._hit("/".join(parts[: i + 1]), True) for i in range(len(parts)))
+        parent = rel.rpartition("/")[0]
+        return (bool(parent) and self.dir_excluded(parent)) or self._hit(rel, False)
 
 
 def _check_excludes(exclude: Any) -> list[str]:
@@ -500,22 +506,38 @@ def _window(line: str, col: int) -> str:
     return ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
 
 
+def _positions(data: bytes, hits: AbstractSet[bytes]) -> list[tuple[int, bytes]]:
+    """(offset, spelling) of every hit standing between quotes, in file order.
+
+    ``bytes.find`` per spelling (a C substring search) rather than a second regex pass: the
+    spellings found in a file are few, and most files have none.
+    """
+    quotes = QUOTES.encode()
+    out = []
+    for token in hits:
+        n = len(token)
+        i = data.find(token, 1)
+        while i != -1:
+            if data[i - 1] in quotes and data[i + n : i + n + 1] in _QUOTE_BYTES:
+                out.append((i, token))
+            i = data.find(token, i + 1)
+    out.sort()
+    return out
+
+
+_QUOTE_BYTES = frozenset(bytes([q]) for q in QUOTES.encode())
+
+
 def _rows_of(
     path: str,
     data: bytes,
-    regex: re.Pattern[bytes],
     table: Mapping[bytes, list[_Target]],
-    hits: set[bytes],
+    hits: AbstractSet[bytes],
     rows: dict[str, list[Any]],
 ) -> None:
     line_no = 1
-    line_start = 0
     counted_to = 0
-    for m in regex.finditer(data):
-        token = m.group(1)
-        if token not in hits:
-            continue
-        start = m.start(1)
+    for start, token in _positions(data, hits):
         line_no += data.count(b"\n", counted_to, start)
         counted_to = start
         line_start = data.rfind(b"\n", 0, start) + 1
@@ -615,7 +637,7 @@ def code_refs(
                 attrs["bytes"] += len(data)
                 hits = wanted.intersection(findall(data))
                 if hits:
-                    _rows_of(f.path, data, regex, table, hits, rows)
+                    _rows_of(f.path, data, table, hits, rows)
         finally:
             bar.close()
     if not rows["key"]:
