@@ -434,6 +434,24 @@ def _git_files(root: Path) -> list[str] | None:
     return list(dict.fromkeys(n for n in names if n))
 
 
+def _git_tree(root: Path, names: list[str], excludes: _Excludes, depth: int = 0) -> Iterator[str]:
+    """git's file list, entering untracked nested repositories (listed as ``dir/``)."""
+    for name in names:
+        if not name.endswith("/"):
+            yield name
+            continue
+        name = name.rstrip("/")
+        if depth > 8 or excludes.dir_excluded(name):
+            continue
+        inner = _git_files(root / name)
+        below = (
+            _walk_files(root / name, excludes)
+            if inner is None
+            else _git_tree(root / name, inner, excludes, depth + 1)
+        )
+        yield from (f"{name}/{rel}" for rel in below)
+
+
 def _walk_files(root: Path, excludes: _Excludes) -> Iterator[str]:
     """Files below ``root`` (relative, posix), not entering symlinked or excluded directories."""
     stack = [""]
@@ -480,7 +498,7 @@ def _list_files(roots: list[Path], excludes: _Excludes) -> tuple[list[_File], di
         else:
             git = _git_files(root)
             listing[shown] = "walk" if git is None else "git"
-            rels = _walk_files(root, excludes) if git is None else git
+            rels = _walk_files(root, excludes) if git is None else _git_tree(root, git, excludes)
         for rel in rels:
             if rel and excludes.file_excluded(rel):
                 continue

@@ -503,3 +503,19 @@ def test_progress_bar_counts_files(tmp_path, capsys):
     assert "code refs" in err and "/2" in err and "files" in err
     code_refs(tmp_path, ["k1"], progress=False)
     assert capsys.readouterr().err == ""
+
+
+@needs_git
+def test_an_untracked_nested_repository_is_entered_with_its_own_gitignore(tmp_path):
+    outer = tmp_path / "outer"
+    inner = outer / "vendor-checkout"
+    inner.mkdir(parents=True)
+    git(outer, "init", "-q")
+    git(inner, "init", "-q")
+    write(outer, "a.py", "'k1'\n")
+    write(inner, ".gitignore", "ignored.py\n")
+    write(inner, "b.py", "'k1'\n")
+    write(inner, "ignored.py", "'k1'\n")
+    df = scan(outer, ["k1"])
+    rels = sorted(p[len(outer.as_posix()) + 1 :] for p in df["path"])
+    assert rels == ["a.py", "vendor-checkout/b.py"]
