@@ -11,10 +11,9 @@ How a scan works, and why:
   tree (exactly git's idea of what is ignored, and fast); otherwise from a walk of the tree
   that does not follow symlinked directories, so a symlink loop cannot trap it. Vendored and
   generated directories (``DEFAULT_EXCLUDES``) and ``exclude=`` globs are dropped either way.
-- Each file is read as bytes and scanned once by one regular expression that yields every
-  run of key characters standing between two quotes; a set intersection with the keys (and
-  their aliases) is the prefilter, so only files with a hit pay for line numbers and
-  decoding. Files with a NUL byte near the start are binary and skipped, as git does; other
+- Each file is read as bytes and split once at its quote characters; a set intersection of
+  the pieces with the keys (and their aliases) is the prefilter, so the cost hardly depends
+  on the number of keys and only files with a hit pay for line numbers and decoding. Files with a NUL byte near the start are binary and skipped, as git does; other
   bytes are decoded as UTF-8 with replacement, so a Latin-1 file never stops a scan.
 """
 
@@ -255,21 +254,16 @@ def _spelling_table(
     return table
 
 
-def _token_regex(spellings: Iterable[bytes]) -> re.Pattern[bytes]:
-    """One regex yielding each run of key characters that stands between two quotes.
+_TO_DOUBLE_QUOTE = bytes.maketrans(b"'`", b'""')
 
-    The character class holds only bytes that occur in some spelling, the run is possessive
-    and bounded by the longest spelling, so a scan is linear and never backtracks.
+
+def _quoted(data: bytes) -> list[bytes]:
+    """Every run of bytes standing between two quote characters (of any of the three kinds).
+
+    One ``translate`` and one ``split``, both C loops: about twice as fast as a regex that
+    yields the same runs. The first and last pieces stand outside quotes and are dropped.
     """
-    spellings = list(spellings)
-    chars = sorted({b for s in spellings for b in s})
-    cls = b"".join(re.escape(bytes([c])) for c in chars)
-    shortest = min(len(s) for s in spellings)
-    longest = max(len(s) for s in spellings)
-    quotes = re.escape(QUOTES.encode())
-    return re.compile(
-        b"[" + quotes + b"]([" + cls + b"]{%d,%d}+)(?=[" % (shortest, longest) + quotes + b"])"
-    )
+    return data.translate(_TO_DOUBLE_QUOTE).split(b'"')[1:-1]
 
 
 # ------------------------------------------------------------------- files
@@ -491,6 +485,7 @@ def _list_files(roots: list[Path], excludes: _Excludes) -> tuple[list[_File], di
     seen: set[str] = set()
     for root in roots:
         shown = root.as_posix()
+        base = str(root)
         real_root = os.path.realpath(root)
         if not root.is_dir():
             listing[shown] = "file"
@@ -502,18 +497,41 @@ def _list_files(roots: list[Path], excludes: _Excludes) -> tuple[list[_File], di
         for rel in rels:
             if rel and excludes.file_excluded(rel):
                 continue
-            full = os.path.join(root, rel) if rel else str(root)
             # overlapping roots ("src", "src/app") list a file once
-            real = os.path.join(real_root, rel) if rel else real_root
+            real = f"{real_root}{os.sep}{rel}" if rel else real_root
             if real in seen:
                 continue
             seen.add(real)
-            path = (root / rel).as_posix() if rel else shown
-            files.append(_File(path, full))
+            if rel:
+                prefix = "" if shown == "." else shown.rstrip("/") + "/"
+                files.append(_File(prefix + rel, f"{base}{os.sep}{rel}"))
+            else:
+                files.append(_File(shown, base))
     return files, listing
 
 
 # -------------------------------------------------------------------- scan
+
+
+def _read(path: str) -> bytes | None:
+    """The file's bytes, or None when it is not a regular file.
+
+    O_NONBLOCK so that opening a FIFO returns at once instead of waiting for a writer.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        chunks = []
+        while True:
+            chunk = os.read(fd, max(st.st_size + 1, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _window(line: str, col: int) -> str:
@@ -630,18 +648,14 @@ def code_refs(
         "noisy_keys": {},
     }
     if table:
-        regex = _token_regex(table)
         wanted = frozenset(table)
-        findall = regex.findall
         bar = tqdm(files, desc="code refs", unit="files", disable=not progress, leave=False)
         try:
             for f in bar:
                 try:
-                    # stat first: opening a FIFO or device would block or never end
-                    if not stat.S_ISREG(os.stat(f.abspath).st_mode):
+                    data = _read(f.abspath)
+                    if data is None:
                         continue  # a directory (symlinked, or a git submodule), FIFO, device
-                    with open(f.abspath, "rb") as fh:
-                        data = fh.read()
                 except FileNotFoundError:
                     continue  # a dangling symlink, or a tracked file deleted from disk
                 except OSError:
@@ -653,7 +667,7 @@ def code_refs(
                     continue
                 attrs["files"] += 1
                 attrs["bytes"] += len(data)
-                hits = wanted.intersection(findall(data))
+                hits = wanted.intersection(_quoted(data))
                 if hits:
                     _rows_of(f.path, data, table, hits, rows)
         finally:

@@ -148,6 +148,14 @@ def test_attrs_count_files_and_bytes(tmp_path):
     assert df.attrs["binary"] == 0
 
 
+def test_relative_paths_are_reported_as_given(tmp_path, monkeypatch):
+    write(tmp_path, "src/a.py", "'k1'\n")
+    monkeypatch.chdir(tmp_path)
+    assert scan(".", ["k1"])["path"].tolist() == ["src/a.py"]
+    assert scan("src/", ["k1"])["path"].tolist() == ["src/a.py"]
+    assert scan(Path("src"), ["k1"])["path"].tolist() == ["src/a.py"]
+
+
 def test_a_single_file_and_overlapping_paths(tmp_path):
     f = write(tmp_path, "src/app/a.py", "x = 'k1'\n")
     assert found(scan(f, ["k1"])) == [("k1", "a.py", 1, 6)]
@@ -378,19 +386,17 @@ def test_unreadable_files_inside_a_tree_are_skipped_and_counted(tmp_path):
 
 
 def test_unreadable_files_are_counted_via_deterministic_fault(tmp_path, monkeypatch):
-    """The same as above, where root could read anything: open() fails for one file."""
-    import builtins
-
+    """The same as above, where root could read anything: opening one file fails."""
     write(tmp_path, "a.py", "'k1'\n")
     locked = write(tmp_path, "locked.py", "'k1'\n")
-    real_open = builtins.open
+    real_open = os.open
 
     def failing_open(file, *args, **kwargs):
         if os.fspath(file) == os.fspath(locked):
             raise PermissionError(13, "Permission denied", os.fspath(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", failing_open)
+    monkeypatch.setattr(os, "open", failing_open)
     df = scan(tmp_path, ["k1"])
     assert [p.rsplit("/", 1)[-1] for p in df["path"]] == ["a.py"]
     assert df.attrs["skipped"] == 1 and df.attrs["skipped_files"] == [locked.as_posix()]
