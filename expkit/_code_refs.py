@@ -662,7 +662,7 @@ def code_refs(
                     attrs["skipped"] += 1
                     attrs["skipped_files"].append(f.path)
                     continue
-                if b"\0" in data[:BINARY_SNIFF]:
+                if data.find(b"\0", 0, BINARY_SNIFF) != -1:
                     attrs["binary"] += 1
                     continue
                 attrs["files"] += 1
