@@ -30,7 +30,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Settings": ("expkit._request", "Settings"),
     "LegacyClient": ("expkit._legacy", "LegacyClient"),
     "connect": ("expkit._connect", "connect"),
-    "Snapshot": ("expkit._fetch", "Snapshot"),
+    "code_refs": ("expkit._code_refs", "code_refs"),
+    "Snapshot": ("expkit._snapshot", "Snapshot"),
+    "SnapshotError": ("expkit._snapshot", "SnapshotError"),
     "snapshot": ("expkit._fetch", "snapshot"),
     "fetch_flags": ("expkit._fetch", "fetch_flags"),
     "fetch_experiments": ("expkit._fetch", "fetch_experiments"),
@@ -64,10 +66,12 @@ __all__ = [
     "ServerError",
     "Settings",
     "Snapshot",
+    "SnapshotError",
     "TransportError",
     "ValidationError",
     "__version__",
     "changes",
+    "code_refs",
     "connect",
     "diff_versions",
     "edits",
@@ -90,9 +94,9 @@ __all__ = [
 if TYPE_CHECKING:
     from expkit import edits, fake, frames, hygiene, plots, report, widgets
     from expkit._client import Client
+    from expkit._code_refs import code_refs
     from expkit._connect import connect
     from expkit._fetch import (
-        Snapshot,
         fetch_deployments,
         fetch_experiments,
         fetch_flags,
@@ -103,6 +107,7 @@ if TYPE_CHECKING:
     from expkit._history import changes, diff_versions, rollout_history
     from expkit._legacy import LegacyClient
     from expkit._request import Settings
+    from expkit._snapshot import Snapshot, SnapshotError
 
 
 def __getattr__(name: str) -> Any:

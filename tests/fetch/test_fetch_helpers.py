@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pandas as pd
@@ -125,14 +124,6 @@ def test_snapshot_command_saves_a_loadable_snapshot(
     assert out.err == ""
     snap = expkit.Snapshot.load(tmp_path / "s")
     assert len(snap.configs) == 12 and not snap.with_inclusions
-    args = argparse.Namespace(
-        out=str(tmp_path / "t"), fixtures="x", region="eu", inclusions=True, progress=False
-    )
-    from expkit._fetch import snapshot_command
-
-    assert snapshot_command(args) == 0
-    assert seen["fixtures"] == "x" and seen["region"] == "eu"
-    assert len(expkit.Snapshot.load(tmp_path / "t").inclusions) == 36
 
 
 def test_every_fetch_helper_and_refresh_are_silent_with_progress_false(
