@@ -41,6 +41,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "rollout_history": ("expkit._history", "rollout_history"),
     "diff_versions": ("expkit._history", "diff_versions"),
     "changes": ("expkit._history", "changes"),
+    "compare": ("expkit._compare", "compare"),
     "edits": ("expkit.edits", None),
     "errors": ("expkit.errors", None),
     "fake": ("expkit.fake", None),
@@ -69,6 +70,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "changes",
+    "compare",
     "connect",
     "diff_versions",
     "edits",
@@ -91,6 +93,7 @@ __all__ = [
 if TYPE_CHECKING:
     from expkit import edits, fake, frames, hygiene, plots, report, widgets
     from expkit._client import Client
+    from expkit._compare import compare
     from expkit._connect import connect
     from expkit._fetch import (
         Snapshot,

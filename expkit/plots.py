@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["change_activity", "findings", "rollout_history"]
+__all__ = ["change_activity", "drift", "findings", "rollout_history"]
 
 # Okabe & Ito (2008), black left out: it reads as an outline, not as a variant
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442")
@@ -867,3 +867,10 @@ def findings(
         fontsize="small",
     )
     return ax
+
+
+def drift(drift: pd.DataFrame, *, ax: Axes | None = None, top: int = 20) -> Axes:
+    """Differences per config between two projects (``expkit.compare``), stacked by status."""
+    from expkit._compare import plot_drift
+
+    return plot_drift(drift, ax=ax, top=top)

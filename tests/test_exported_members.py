@@ -21,6 +21,7 @@ EXPECTED = [
     "ValidationError",
     "__version__",
     "changes",
+    "compare",
     "connect",
     "diff_versions",
     "edits",
