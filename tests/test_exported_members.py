@@ -17,6 +17,7 @@ EXPECTED = [
     "ServerError",
     "Settings",
     "Snapshot",
+    "SnapshotError",
     "TransportError",
     "ValidationError",
     "__version__",
