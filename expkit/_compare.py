@@ -240,8 +240,7 @@ def compare(snap: Any, source_project: str | int, target_project: str | int) -> 
     target = _project_id(target_project, "target_project")
     if source == target:
         raise ValidationError(
-            f"source_project and target_project are both {source}: compare two different "
-            "projects.",
+            f"source_project and target_project are both {source}: compare two different projects.",
             field="target_project",
             value=target,
             allowed=f"a project id other than {source}",

@@ -238,7 +238,9 @@ def describe(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str
     lines = []
     for name, value in desired["fields"].items():
         if current["fields"].get(name) != value:
-            lines.append(f"{camel_to_snake(name)}: {_fmt(current['fields'].get(name))} → {_fmt(value)}")
+            lines.append(
+                f"{camel_to_snake(name)}: {_fmt(current['fields'].get(name))} → {_fmt(value)}"
+            )
     cur_v, new_v = current["variants"], desired["variants"]
     for key, variant in new_v.items():
         if key not in cur_v:
@@ -246,9 +248,7 @@ def describe(current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[str
         else:
             for name, value in variant.items():
                 if cur_v[key][name] != value:
-                    lines.append(
-                        f"variants.{key}.{name}: {_fmt(cur_v[key][name])} → {_fmt(value)}"
-                    )
+                    lines.append(f"variants.{key}.{name}: {_fmt(cur_v[key][name])} → {_fmt(value)}")
     for key in cur_v:
         if key not in new_v:
             lines.append(f"variants.{key}: remove")
@@ -274,7 +274,9 @@ def _variant_reader(key: str, names: list[str] | None) -> Callable[[Mapping[str,
     return read
 
 
-def _fields_reader(names: list[str], managed: tuple[str, ...]) -> Callable[[Mapping[str, Any]], Any]:
+def _fields_reader(
+    names: list[str], managed: tuple[str, ...]
+) -> Callable[[Mapping[str, Any]], Any]:
     def read(state: Mapping[str, Any]) -> Any:
         fields = view(state["config"], managed)["fields"]
         return {n: fields.get(n) for n in names}
@@ -313,23 +315,21 @@ def _remove_variant(target: Target, key: str) -> Step:
 
 def _add_deployment(target: Target, did: str) -> Step:
     request = target._config_build().add_deployments(target.config_id, [did])
-    return target._step(
-        request, lambda: target.resource.add_deployments(target.config_id, [did])
-    )
+    return target._step(request, lambda: target.resource.add_deployments(target.config_id, [did]))
 
 
 def _remove_deployment(target: Target, did: str) -> Step:
     request = target._config_build().remove_deployment(target.config_id, did)
-    return target._step(
-        request, lambda: target.resource.remove_deployment(target.config_id, did)
-    )
+    return target._step(request, lambda: target.resource.remove_deployment(target.config_id, did))
 
 
 def _patch_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:
     return {_PATCH_NAME.get(k, camel_to_snake(k)): v for k, v in values.items()}
 
 
-def sync_steps(target: Target, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Step]:
+def sync_steps(
+    target: Target, current: Mapping[str, Any], desired: Mapping[str, Any]
+) -> list[Step]:
     """The fewest reversible steps that turn view ``current`` into view ``desired``."""
     managed = tuple(desired["fields"])
     cur_v, new_v = current["variants"], desired["variants"]
@@ -347,7 +347,9 @@ def sync_steps(target: Target, current: Mapping[str, Any], desired: Mapping[str,
         new = {n: variant[n] for n in names}
         effect = Effect(_variant_reader(key, names), old, new)
         step = target.edit_variant(key, **_variant_kwargs(new, names))
-        edits.append(step.reversible(target.edit_variant(key, **_variant_kwargs(old, names)), effect))
+        edits.append(
+            step.reversible(target.edit_variant(key, **_variant_kwargs(old, names)), effect)
+        )
     for key, variant in cur_v.items():
         if key not in new_v:
             effect = Effect(_variant_reader(key, None), dict(variant), None)
@@ -387,9 +389,7 @@ def _unwritable(
         if value is None or old is None:
             desired["fields"][name] = old
             what = "clear" if value is None else "undo a change of"
-            left.append(
-                (camel_to_snake(name), f"the Management API cannot {what} a null {name}")
-            )
+            left.append((camel_to_snake(name), f"the Management API cannot {what} a null {name}"))
 
 
 def _live_deployments(client: Any) -> dict[str, dict[str, Any]]:
@@ -409,9 +409,7 @@ def _find_parent(client: Any, parent_id: str) -> dict[str, Any] | None:
     return None
 
 
-def _check_parents(
-    client: Any, config: Mapping[str, Any], problems: list[tuple[str, str]]
-) -> None:
+def _check_parents(client: Any, config: Mapping[str, Any], problems: list[tuple[str, str]]) -> None:
     deps = config.get("parentDependencies") or {}
     for parent_id, variants in (deps.get("flags") or {}).items():
         parent = _find_parent(client, str(parent_id))
@@ -419,13 +417,18 @@ def _check_parents(
         if parent is None:
             problems.append((where, f"the parent config {parent_id} no longer exists"))
         elif parent.get("archived") or parent.get("deleted"):
-            problems.append((where, f"the parent config {parent_id} ({parent.get('key')}) is archived"))
+            problems.append(
+                (where, f"the parent config {parent_id} ({parent.get('key')}) is archived")
+            )
         else:
             keys = {str(v.get("key")) for v in parent.get("variants") or []}
             gone = [v for v in variants or [] if str(v) not in keys]
             if gone:
                 problems.append(
-                    (where, f"variant(s) {', '.join(map(str, gone))} of parent {parent_id} are gone")
+                    (
+                        where,
+                        f"variant(s) {', '.join(map(str, gone))} of parent {parent_id} are gone",
+                    )
                 )
 
 
@@ -603,8 +606,9 @@ class PromoteEdit(_SyncPlan):
     ) -> Self:
         """A plan making ``key`` in ``target_project`` match ``source_project``."""
         kind = normalise_kind(kind)
-        source, target_project = _project(source_project, "source_project"), _project(
-            target_project, "target_project"
+        source, target_project = (
+            _project(source_project, "source_project"),
+            _project(target_project, "target_project"),
         )
         if source == target_project:
             raise ValidationError(
@@ -705,7 +709,10 @@ class PromoteEdit(_SyncPlan):
     def _describe(self) -> list[str]:
         lines = super()._describe()
         if self._create is not None:
-            lines.insert(0, f"create {self._target.singular} {self.key_name!r} in project {self.target_project}")
+            lines.insert(
+                0,
+                f"create {self._target.singular} {self.key_name!r} in project {self.target_project}",
+            )
         return lines
 
     def requests(self) -> list[Any]:
@@ -754,12 +761,16 @@ class PromoteEdit(_SyncPlan):
         self.validate()
         create = self._create
         if dry_run:
-            results = tuple(
-                StepResult(r, "not sent", None, "not applied") for r in self.requests()
-            )
+            results = tuple(StepResult(r, "not sent", None, "not applied") for r in self.requests())
             result = ApplyResult(
-                "apply", "dry run", results, None, self._planned(), False,
-                tuple(self._describe()), STATE_BEFORE,
+                "apply",
+                "dry run",
+                results,
+                None,
+                self._planned(),
+                False,
+                tuple(self._describe()),
+                STATE_BEFORE,
             )
             self._last_result = result
             self._audit("apply", "dry run", before=None, after=self._planned(), steps=results)
@@ -767,7 +778,9 @@ class PromoteEdit(_SyncPlan):
         client = self._target.client
         existing = [
             c
-            for c in self._target.resource.list(project_id=self.target_project, key=self.key_name, include_archived=True)
+            for c in self._target.resource.list(
+                project_id=self.target_project, key=self.key_name, include_archived=True
+            )
             if c.get("key") == self.key_name
         ]
         if existing:
@@ -813,7 +826,10 @@ class PromoteEdit(_SyncPlan):
             step.send()
         finally:
             self._audit(
-                "undo", "archived created", before=None, after=None,
+                "undo",
+                "archived created",
+                before=None,
+                after=None,
                 steps=[StepResult(step.request, "applied", None, "applied")],
             )
             self._created_id = None
@@ -834,8 +850,12 @@ class PromoteEdit(_SyncPlan):
         self._archive_created()
         self._state = self._read(self._target)
         result = ApplyResult(
-            "undo", "undone", (StepResult(archive.request, "applied", None, "applied"),),
-            None, self._values(self._state), bool(self._state["config"].get("archived")),
+            "undo",
+            "undone",
+            (StepResult(archive.request, "applied", None, "applied"),),
+            None,
+            self._values(self._state),
+            bool(self._state["config"].get("archived")),
             (f"archived the created {self._target.singular} {self._target.config_id}",),
             STATE_BEFORE,
         )
@@ -939,9 +959,7 @@ def _create_request(
     return resource.build.create(project, key, **fields)
 
 
-def _created_shell(
-    key: str, project: str, desired: Mapping[str, Any], kind: str
-) -> dict[str, Any]:
+def _created_shell(key: str, project: str, desired: Mapping[str, Any], kind: str) -> dict[str, Any]:
     """The config right after the create POST, as the API documents its defaults."""
     weights = desired.get("rolloutWeights") or {}
     return {
