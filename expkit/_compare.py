@@ -221,9 +221,9 @@ def _wire_configs(snap: Any, project: str) -> dict[tuple[str, str], dict[str, An
         ["config_id", "segment_index", "condition_index"]
     )
     for row in conditions.to_dict("records"):
-        segment = seg_at.get((str(row["config_id"]), int(row["segment_index"])))
-        if segment is not None:
-            segment["conditions"].append(
+        found = seg_at.get((str(row["config_id"]), int(row["segment_index"])))
+        if found is not None:
+            found["conditions"].append(
                 {"prop": row.get("prop"), "op": row.get("op"), "values": _plain(row.get("values"))}
             )
     return out

@@ -1,4 +1,4 @@
-"""The ``expkit`` command: ``report``, ``snapshot``, ``serve`` and ``record``.
+"""The ``expkit`` command: ``report``, ``snapshot``, ``serve``, ``record``, ``restore``, ``compare``.
 
 The top floor of the package: each command module parses its options and calls the library
 through its public names, as a user's script would. Library modules never parse arguments
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from expkit._version import __version__
-from expkit.cli import _record, _report, _serve, _snapshot
+from expkit.cli import _compare, _record, _report, _restore, _serve, _snapshot
 from expkit.cli._errors import (
     EXIT_API,
     EXIT_BAD_INPUT,
@@ -57,6 +57,8 @@ def _build() -> tuple[Parser, dict[str, Parser]]:
             _snapshot.add_parser(sub),
             _serve.add_parser(sub),
             _record.add_parser(sub),
+            _restore.add_parser(sub),
+            _compare.add_parser(sub),
         )
     }
     return parser, commands

@@ -40,7 +40,7 @@ from expkit.errors import ExpkitError, NotFoundError, ValidationError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PromoteEdit", "RestoreEdit", "COHORT_PROPS"]
+__all__ = ["COHORT_PROPS", "PromoteEdit", "RestoreEdit"]
 
 # config fields one PATCH writes, per kind (camelCase, as the wire has them)
 _FLAG_FIELDS = (
@@ -513,9 +513,10 @@ class RestoreEdit(_SyncPlan):
         desired = view(old, self._managed())
         left: list[tuple[str, str]] = [
             ("inclusions", "inclusions are not in versions: left as they are"),
-            ("archived", "archiving is not restored: use LifecycleEdit"),
-            ("deleted", "archiving is not restored: use LifecycleEdit"),
         ]
+        for name in ("archived", "deleted"):
+            if bool(old.get(name)) != bool(self._state["config"].get(name)):
+                left.append((name, "archiving is not restored: use LifecycleEdit"))
         problems: list[tuple[str, str]] = []
         # variants the restore removes take their inclusions with them
         for key in current["variants"]:
@@ -691,6 +692,7 @@ class PromoteEdit(_SyncPlan):
         return plan
 
     _create: Any = None
+    _source: dict[str, Any]
     key_name: str = ""
     source_project: str = ""
     target_project: str = ""

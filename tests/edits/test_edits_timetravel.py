@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import requests
-from tests.support import edits_org as make_org
-from tests.edits.test_edits_fake import WRITES, SpyAdapter
 
 from expkit.edits import ConflictError, PartialApplyError, PromoteEdit, RestoreEdit
 from expkit.errors import ValidationError
 from expkit.fake import FakeServer, State
+from tests.edits.test_edits_fake import WRITES, SpyAdapter
+from tests.support import edits_org as make_org
 
 
 def _org() -> dict[str, Any]:
