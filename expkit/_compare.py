@@ -259,6 +259,7 @@ def compare(snap: Any, source_project: str | int, target_project: str | int) -> 
     rows: list[tuple[Any, ...]] = []
     for kind, key in sorted(set(a) | set(b)):
         rows.extend(_config_rows(key, kind, a.get((kind, key)), b.get((kind, key))))
+    rows.sort(key=lambda r: (r[1], r[0], r[2] or ""))
     return _frame(rows)
 
 

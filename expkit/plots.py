@@ -161,9 +161,14 @@ def _select_config(history: pd.DataFrame, config: str | int | None) -> pd.DataFr
     if len(matching) == 1:
         return by_key
     if len(matching) > 1:
+        where = ""
+        if "project_id" in by_key.columns:
+            projects = sorted({str(p) for p in by_key["project_id"].dropna()})
+            where = f" in projects {', '.join(projects)}" if len(projects) > 1 else ""
         raise ValidationError(
-            f"config key {wanted!r} names {len(matching)} configs (a flag and an experiment?); "
-            "pass the config id instead.",
+            f"config key {wanted!r} names {len(matching)} configs{where} (ids "
+            f"{', '.join(map(str, matching))}: the same key in two projects, or a flag and an "
+            "experiment); pass the config id instead.",
             field="config",
             value=config,
             allowed=matching,

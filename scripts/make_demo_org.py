@@ -2,7 +2,9 @@
 
 The demo org is synthetic: 42 flags and 15 experiments of a made-up shop, with 18 months of
 history ending at ``RECORDED_AT``, hand-written so that every hygiene rule of DESIGN.md has at
-least one clear case (see ``SCENARIOS``) while the other configs are healthy. The org is
+least one clear case (see ``SCENARIOS``) while the other configs are healthy. A third project,
+``STAGING_PROJECT``, holds staging copies of a few web flags with drift from production (see
+``DRIFT``), for ``expkit.compare`` and ``PromoteEdit``; its configs are healthy (no finding). The org is
 served by the fake and recorded through ``expkit record``'s recorder, so the fixtures are a
 recording like any other.
 
@@ -35,8 +37,19 @@ OUT = Path(__file__).resolve().parent.parent / "data" / "fixtures" / "demo"
 WEB_PROJECT = "217854"
 API_PROJECT = "217861"
 WEB, IOS, ANDROID, API, LEGACY = "401120", "401121", "401122", "401130", "401101"
+STAGING_PROJECT = "217870"
+STAGING_WEB = "401140"
 MISSING_PARENT = "999001"
 XSS = "<script>alert(1)</script>"
+
+# the drift between staging (STAGING_PROJECT) and production web (WEB_PROJECT): what kind of
+# difference -> the key that shows it (the tests check each one)
+DRIFT: dict[str, str] = {
+    "missing in target": "checkout-express-lane",  # staging only: promote creates it in prod
+    "weights": "product-page-layout",
+    "payload": "search-synonyms",
+    "segment": "signup-social-login",  # a segment present only in staging
+}
 
 # rule id -> keys of the demo configs that show it (the tests check each one)
 SCENARIOS: dict[str, tuple[str, ...]] = {
@@ -133,7 +146,8 @@ class Demo:
         config.update(fields)
         b = ConfigBuilder(kind, config, at=self.ago(days), by=self.who(squad))
         self.squads[b.id] = squad
-        self.builders[key] = b
+        # a staging copy shares its key with the production config: keep both builders
+        self.builders[key if project != STAGING_PROJECT else f"{project}/{key}"] = b
         return b
 
     def story(self, b: ConfigBuilder, events: list[tuple[float, dict[str, Any] | str]]) -> None:
@@ -1128,6 +1142,8 @@ def build_demo_org() -> dict[str, Any]:
         }
     )
 
+    _staging(d, deployments)
+
     org: dict[str, Any] = {
         "flags": [],
         "experiments": [],
@@ -1142,6 +1158,77 @@ def build_demo_org() -> dict[str, Any]:
         org[b.kind].append(b.build())
         org["versions"][b.id] = b.versions
     return org
+
+
+def _staging(d: Demo, deployments: list[dict[str, Any]]) -> None:
+    """Staging copies of three web flags, each with one drift, plus a staging-only flag.
+
+    Built after every production config, so that the random draws (ids, times, salts) of
+    the production configs are the same as without a staging project. Every staging config
+    is enabled, deployed, documented and unchanged for 10+ days: no hygiene finding.
+    """
+    deployments.append(
+        {
+            "id": STAGING_WEB,
+            "projectId": STAGING_PROJECT,
+            "label": "web-staging",
+            "deleted": False,
+            "key": f"client-{d.token(32)}",
+        }
+    )
+
+    def copy(key: str, days: float, change: dict[str, Any]) -> None:
+        prod = d.builders[key].build()
+        squad = d.squads[d.builders[key].id]
+        b = d.new(
+            "flags",
+            key,
+            days=days,
+            squad=squad,
+            description=prod["description"],
+            variants=[dict(v) for v in prod["variants"]],
+            tags=list(prod["tags"]),
+            project=STAGING_PROJECT,
+            rolloutWeights=dict(prod["rolloutWeights"]),
+            targetSegments=[dict(s) for s in prod["targetSegments"]],
+            evaluationMode=prod["evaluationMode"],
+        )
+        d.story(
+            b,
+            [
+                (days - 1, {"deployments": [STAGING_WEB]}),
+                (days - 2, {"enabled": True, "rolloutPercentage": prod["rolloutPercentage"]}),
+                (12, change),
+            ],
+        )
+
+    weights = d.builders[DRIFT["weights"]].build()["rolloutWeights"]
+    copy(DRIFT["weights"], 60, {"rolloutWeights": {k: 1 for k in weights}})
+    variants = d.builders[DRIFT["payload"]].build()["variants"]
+    copy(
+        DRIFT["payload"],
+        55,
+        {"variants": [{**v, "payload": {"v": 4, "copy": "Search smarter"}} for v in variants]},
+    )
+    segments = d.builders[DRIFT["segment"]].build()["targetSegments"]
+    qa = segment(
+        "QA team",
+        [condition("is", "gp:team", ["qa"])],
+        {"on": 1},
+    )
+    copy(DRIFT["segment"], 50, {"targetSegments": [qa, *segments]})
+
+    b = d.new(
+        "flags",
+        DRIFT["missing in target"],
+        days=40,
+        squad="checkout",
+        description="An express checkout lane for returning customers.",
+        variants=_on({"lane": "express"}),
+        tags=["squad:checkout", "prod"],
+        project=STAGING_PROJECT,
+    )
+    d.rollout(b, 38, 14, deployments=[STAGING_WEB], steps=(25, 50))
 
 
 def demo_server(org: dict[str, Any] | None = None) -> FakeServer:
