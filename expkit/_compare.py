@@ -167,8 +167,23 @@ def _project_id(value: Any, field: str) -> str:
     return value.strip()
 
 
+def _columns(frame: pd.DataFrame, names: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
+    """The rows of some columns as tuples of plain values (much faster than to_dict)."""
+    return zip(*(frame[name].tolist() for name in names), strict=True)
+
+
+def _scalar(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    return _plain(value)
+
+
 def _wire_configs(snap: Any, project: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """The snapshot's live configs of one project, rebuilt as wire-like dicts."""
+    """The snapshot's live configs of one project, rebuilt as wire-like dicts.
+
+    Payloads stay JSON text (``payloadText``) until two configs differ: parsing every
+    payload of two big projects would cost more than the whole comparison.
+    """
     configs = snap.configs
     live = configs[
         (configs["project_id"].astype("string") == project)
@@ -177,56 +192,76 @@ def _wire_configs(snap: Any, project: str) -> dict[tuple[str, str], dict[str, An
     ]
     out: dict[tuple[str, str], dict[str, Any]] = {}
     by_id: dict[str, dict[str, Any]] = {}
-    for row in live.to_dict("records"):
+    names = (
+        "id",
+        "kind",
+        "key",
+        "enabled",
+        "rollout_percentage",
+        "bucketing_key",
+        "bucketing_unit",
+        "evaluation_mode",
+        "tags",
+        "rollout_weights",
+    )
+    for cid, kind, key, enabled, pct, bkey, bunit, mode, tags, weights in _columns(live, names):
         config = {
-            "key": row["key"],
-            "enabled": _plain(row.get("enabled")),
-            "rolloutPercentage": _plain(row.get("rollout_percentage")),
-            "bucketingKey": _plain(row.get("bucketing_key")),
-            "bucketingUnit": _plain(row.get("bucketing_unit")),
-            "evaluationMode": _plain(row.get("evaluation_mode")),
-            "tags": _plain(row.get("tags")) or [],
-            "rolloutWeights": _plain(row.get("rollout_weights")) or {},
+            "key": key,
+            "enabled": _scalar(enabled),
+            "rolloutPercentage": _scalar(pct),
+            "bucketingKey": _scalar(bkey),
+            "bucketingUnit": _scalar(bunit),
+            "evaluationMode": _scalar(mode),
+            "tags": _plain(tags) or [],
+            "rolloutWeights": _plain(weights) or {},
             "variants": [],
             "targetSegments": [],
         }
-        out[(str(row["kind"]), str(row["key"]))] = config
-        by_id[str(row["id"])] = config
+        out[(str(kind), str(key))] = config
+        by_id[str(cid)] = config
     if not by_id:
         return out
+    ids = list(by_id)
     variants = snap.variants
-    variants = variants[variants["config_id"].isin(list(by_id))]
-    for row in variants.to_dict("records"):
-        payload = _plain(row.get("payload"))
-        by_id[str(row["config_id"])]["variants"].append(
-            {"key": row["variant_key"], "payload": None if payload is None else json.loads(payload)}
-        )
+    variants = variants[variants["config_id"].isin(ids)]
+    for cid, vkey, payload in _columns(variants, ("config_id", "variant_key", "payload")):
+        by_id[str(cid)]["variants"].append({"key": vkey, "payloadText": _scalar(payload)})
     segments = snap.segments
-    segments = segments[segments["config_id"].isin(list(by_id))].sort_values(
+    segments = segments[segments["config_id"].isin(ids)].sort_values(
         ["config_id", "segment_index"]
     )
     seg_at: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in segments.to_dict("records"):
+    seg_names = ("config_id", "segment_index", "name", "percentage", "bucketing_key")
+    for (cid, index, name, pct, bkey), weights in zip(
+        _columns(segments, seg_names), segments["rollout_weights"].tolist(), strict=True
+    ):
         segment = {
-            "name": _plain(row.get("name")),
-            "percentage": _plain(row.get("percentage")),
-            "bucketingKey": _plain(row.get("bucketing_key")),
-            "rolloutWeights": _plain(row.get("rollout_weights")) or {},
+            "name": _scalar(name),
+            "percentage": _scalar(pct),
+            "bucketingKey": _scalar(bkey),
+            "rolloutWeights": _plain(weights) or {},
             "conditions": [],
         }
-        by_id[str(row["config_id"])]["targetSegments"].append(segment)
-        seg_at[(str(row["config_id"]), int(row["segment_index"]))] = segment
+        by_id[str(cid)]["targetSegments"].append(segment)
+        seg_at[(str(cid), int(index))] = segment
     conditions = snap.conditions
-    conditions = conditions[conditions["config_id"].isin(list(by_id))].sort_values(
+    conditions = conditions[conditions["config_id"].isin(ids)].sort_values(
         ["config_id", "segment_index", "condition_index"]
     )
-    for row in conditions.to_dict("records"):
-        found = seg_at.get((str(row["config_id"]), int(row["segment_index"])))
+    cond_names = ("config_id", "segment_index", "prop", "op", "values")
+    for cid, index, prop, op, values in _columns(conditions, cond_names):
+        found = seg_at.get((str(cid), int(index)))
         if found is not None:
-            found["conditions"].append(
-                {"prop": row.get("prop"), "op": row.get("op"), "values": _plain(row.get("values"))}
-            )
+            found["conditions"].append({"prop": prop, "op": op, "values": _plain(values)})
     return out
+
+
+def _parse_payloads(config: Mapping[str, Any]) -> dict[str, Any]:
+    variants = []
+    for v in config.get("variants") or []:
+        text = v.get("payloadText")
+        variants.append({"key": v["key"], "payload": None if text is None else json.loads(text)})
+    return {**config, "variants": variants}
 
 
 def compare(snap: Any, source_project: str | int, target_project: str | int) -> pd.DataFrame:
@@ -258,7 +293,12 @@ def compare(snap: Any, source_project: str | int, target_project: str | int) -> 
     b = _wire_configs(snap, target)
     rows: list[tuple[Any, ...]] = []
     for kind, key in sorted(set(a) | set(b)):
-        rows.extend(_config_rows(key, kind, a.get((kind, key)), b.get((kind, key))))
+        left, right = a.get((kind, key)), b.get((kind, key))
+        if left is not None and right is not None:
+            if left == right:
+                continue  # the common case, decided without parsing a payload
+            left, right = _parse_payloads(left), _parse_payloads(right)
+        rows.extend(_config_rows(key, kind, left, right))
     rows.sort(key=lambda r: (r[1], r[0], r[2] or ""))
     return _frame(rows)
 
