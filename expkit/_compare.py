@@ -72,8 +72,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+def _text(value: Any) -> str:
+    # JSON text: a null value reads "null", unlike a side where the field is missing (<NA>)
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def facets(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -227,9 +228,7 @@ def _wire_configs(snap: Any, project: str) -> dict[tuple[str, str], dict[str, An
     for cid, vkey, payload in _columns(variants, ("config_id", "variant_key", "payload")):
         by_id[str(cid)]["variants"].append({"key": vkey, "payloadText": _scalar(payload)})
     segments = snap.segments
-    segments = segments[segments["config_id"].isin(ids)].sort_values(
-        ["config_id", "segment_index"]
-    )
+    segments = segments[segments["config_id"].isin(ids)].sort_values(["config_id", "segment_index"])
     seg_at: dict[tuple[str, int], dict[str, Any]] = {}
     seg_names = ("config_id", "segment_index", "name", "percentage", "bucketing_key")
     for (cid, index, name, pct, bkey), weights in zip(

@@ -47,7 +47,7 @@ XSS = "<script>alert(1)</script>"
 DRIFT: dict[str, str] = {
     "missing in target": "checkout-express-lane",  # staging only: promote creates it in prod
     "weights": "product-page-layout",
-    "payload": "search-synonyms",
+    "payload": "refunds-self-service",
     "segment": "signup-social-login",  # a segment present only in staging
 }
 
@@ -1208,7 +1208,7 @@ def _staging(d: Demo, deployments: list[dict[str, Any]]) -> None:
     copy(
         DRIFT["payload"],
         55,
-        {"variants": [{**v, "payload": {"v": 4, "copy": "Search smarter"}} for v in variants]},
+        {"variants": [{**v, "payload": {"v": 4, "copy": "Refund in one click"}} for v in variants]},
     )
     segments = d.builders[DRIFT["segment"]].build()["targetSegments"]
     qa = segment(
