@@ -98,7 +98,7 @@ def restore_figures() -> dict[str, Any]:
     restored = expkit.diff_versions(f.get(fid), old)
     fields = [p for p in restored["path"] if not str(p).startswith(("deployments", "archived"))]
     return {
-        "fields_differing": int(len(diff)),
+        "fields_differing": len(diff),
         "minimal_requests": minimal,
         "planned_requests": planned,
         "writes_sent": sent_writes,
