@@ -524,13 +524,14 @@ class RestoreEdit(_SyncPlan):
                 left.append((f"inclusions.{key}", f"removing variant {key} drops its inclusions"))
         # deployments that are gone cannot be re-added
         added = set(desired["deployments"]) - set(current["deployments"])
+        gone: list[str] = []
         if added:
             live = _live_deployments(client)
-            for did in sorted(added):
-                if did not in live:
-                    problems.append(
-                        ("deployments", f"deployment {did} no longer exists (or is deleted)")
-                    )
+            gone = [did for did in sorted(added) if did not in live]
+            for did in gone:
+                problems.append(
+                    ("deployments", f"deployment {did} no longer exists (or is deleted)")
+                )
         # parent dependencies: not writable through the Management API; and checked
         cur_deps = self._state["config"].get("parentDependencies") or None
         old_deps = old.get("parentDependencies") or None
@@ -543,9 +544,7 @@ class RestoreEdit(_SyncPlan):
         if problems and allow_partial:
             for path, reason in problems:
                 left.append((path, reason + "; left as it is (allow_partial=True)"))
-                if path == "deployments":
-                    gone = reason.split()[1]
-                    desired["deployments"] = [d for d in desired["deployments"] if d != gone]
+            desired["deployments"] = [d for d in desired["deployments"] if d not in gone]
             problems = []
         self._desired = desired
         self._left = left
@@ -795,13 +794,19 @@ class PromoteEdit(_SyncPlan):
             from expkit.edits._core import ConflictError
 
             raise ConflictError(message)
-        reply = client.send(create) if callable(getattr(client, "send", None)) else None
+        send = getattr(client, "send", None)
+        if callable(send):
+            reply = send(create)
+        else:  # a client double with no send: the resource method builds the same request
+            body = dict(create.body)
+            project, key = body.pop("projectId"), body.pop("key")
+            reply = self._target.resource.create(project, key, **body)
         new_id = str((reply or {}).get("id"))
         created = StepResult(create, "applied", None, "applied")
-        self._audit("apply", "created", before=None, after={"id": new_id}, steps=[created])
         self._created_id = new_id
         self._create = None
         self._target = Target(client, new_id, self.kind)
+        self._audit("apply", "created", before=None, after={"id": new_id}, steps=[created])
         self._state = self._read(self._target)
         try:
             result = super().apply(progress=progress)

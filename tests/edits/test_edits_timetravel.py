@@ -303,3 +303,24 @@ def test_promote_bad_input_before_anything_is_sent(server, client, spy):
         PromoteEdit.load(client, "new-checkout", "100", "200", deployments={"7": "8"})
     assert info.value.field == "deployments"
     assert not [s for s in spy.sent if s[0] in WRITES]
+
+
+def test_restore_an_experiment_and_the_audit_of_a_promote_create(server, client):
+    client.experiments.edit_variant("2001", "treatment", rollout_weight=4)  # v2
+    client.experiments.edit("2001", sticky_bucketing=True, tags=["x"])  # v3
+    plan = RestoreEdit.load(client, "2001", 1, kind="experiments")
+    assert {r.path for r in plan.requests()} == {
+        "/api/1/experiments/2001/variants/treatment",
+        "/api/1/experiments/2001",
+    }
+    assert plan.apply().verified
+    exp = client.experiments.get("2001")
+    assert exp["stickyBucketing"] is False and exp["rolloutWeights"]["treatment"] == 1
+
+    promote = PromoteEdit.load(client, "new-checkout", "100", "200", deployments={"7": "90"})
+    promote.apply()
+    lines = [line for line in _audit() if line["edit"] == "PromoteEdit"]
+    created = [line for line in lines if line["outcome"] == "created"]
+    assert len(created) == 1 and created[0]["config_id"] == created[0]["after"]["id"]
+    assert created[0]["requests"][0]["method"] == "POST"
+    assert lines[-1]["outcome"] == "applied"
