@@ -324,3 +324,14 @@ def test_restore_an_experiment_and_the_audit_of_a_promote_create(server, client)
     assert len(created) == 1 and created[0]["config_id"] == created[0]["after"]["id"]
     assert created[0]["requests"][0]["method"] == "POST"
     assert lines[-1]["outcome"] == "applied"
+
+
+def test_a_promote_whose_follow_up_fails_archives_the_created_config(server, client, spy):
+    plan = PromoteEdit.load(client, "new-checkout", "100", "200", deployments={"7": "90"})
+    spy.fail_writes = {spy.n_writes + 2}  # the create succeeds, the PATCH after it fails
+    with pytest.raises(PartialApplyError):
+        plan.apply()
+    assert client.flags.list(project_id="200", key="new-checkout") == []
+    archived = client.flags.list(project_id="200", key="new-checkout", include_archived=True)
+    assert len(archived) == 1 and archived[0]["archived"] is True
+    assert not plan.can_undo
