@@ -80,15 +80,21 @@ def restore_figures() -> dict[str, Any]:
     old = f.version(fid, 1)["flagConfig"]
     diff = expkit.diff_versions(f.get(fid), old)
     plan = RestoreEdit.load(client, fid, 1, audit_log=False)
-    current = plan._values(plan._state)  # the plan's own view of now and of version 1
-    target = plan._planned()
-    patch = int(any(current["fields"][n] != v for n, v in target["fields"].items()))
-    variants = sum(
-        1
-        for k in set(current["variants"]) | set(target["variants"])
-        if current["variants"].get(k) != target["variants"].get(k)
-    )
-    deployments = len(set(current["deployments"]) ^ set(target["deployments"]))
+    # the minimum, counted from the field-level diff alone (not from the plan): one PATCH
+    # when any config field differs, one request per variant that differs in any way, one
+    # per deployment added or removed
+    now, then = f.get(fid), old
+    roots = {str(p).split(".", 1)[0].split("[", 1)[0] for p in diff["path"]}
+    patch = int(bool(roots - {"variants", "rollout_weights", "deployments"}))
+    touched = set()
+    for path in diff["path"]:
+        text = str(path)
+        if text.startswith("variants["):
+            touched.add(text[len("variants[") :].split("]", 1)[0])
+        elif text.startswith("rollout_weights."):
+            touched.add(text.split(".", 1)[1])
+    variants = len(touched)
+    deployments = len(set(now["deployments"]) ^ set(then["deployments"]))
     minimal = patch + variants + deployments
     before = client.request_count
     planned = len(plan.requests())
