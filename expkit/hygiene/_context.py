@@ -72,6 +72,8 @@ class Context:
     config: HygieneConfig
     entries: Mapping[str, ConfigEntry]
     refs: pd.DataFrame | None = field(default=None, compare=False)
+    # what one rule computed for others (e.g. which configs are stale), for this run only
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -134,7 +136,63 @@ class Context:
             return None
         return self.now - since
 
+    def shared(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per run: a view one rule computes and others read."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
+
+    def references(self, key: str | None, kind: str | None = None) -> tuple[str, ...]:
+        """Where ``key`` is in the scanned code (``path:line``, in the refs' order); a refs
+        row of another kind does not count (rows without a kind count for every kind).
+        Empty without refs.
+        """
+        if key is None:
+            return ()
+        return tuple(
+            where for ref_kind, where in self.refs_by_key.get(key, ()) if ref_kind in (None, kind)
+        )
+
     # ---- shared views, computed on first use
+
+    @cached_property
+    def refs_by_key(self) -> Mapping[str, tuple[tuple[str | None, str], ...]]:
+        """The code references by key: (kind or None, ``path:line``), one per line."""
+        refs = self.refs
+        if refs is None or refs.empty:
+            return {}
+        n = len(refs)
+        kinds = _column_values(refs["kind"]) if "kind" in refs.columns else [None] * n
+        paths = _column_values(refs["path"]) if "path" in refs.columns else [None] * n
+        lines = _column_values(refs["line"]) if "line" in refs.columns else [None] * n
+        out: dict[str, list[tuple[str | None, str]]] = {}
+        seen: set[tuple[str, str | None, str]] = set()
+        for key, kind, path, line in zip(
+            _column_values(refs["key"]), kinds, paths, lines, strict=True
+        ):
+            if key is None:
+                continue
+            where = f"{path}:{line}" if line is not None else str(path)
+            kind_ = str(kind) if kind is not None else None
+            if (str(key), kind_, where) in seen:  # two aliases on one line: one place
+                continue
+            seen.add((str(key), kind_, where))
+            out.setdefault(str(key), []).append((kind_, where))
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def all_keys(self) -> Mapping[str, frozenset[str]]:
+        """Every key of the snapshot's configs, deleted ones included → their kinds."""
+        configs = self.frame("configs")
+        out: dict[str, set[str]] = {}
+        if configs.empty:
+            return {}
+        for key, kind in zip(
+            _column_values(configs["key"]), _column_values(configs["kind"]), strict=True
+        ):
+            if key is not None:
+                out.setdefault(str(key), set()).add(str(kind) if kind else "flag")
+        return {k: frozenset(v) for k, v in out.items()}
 
     @cached_property
     def groups(self) -> Mapping[str, Mapping[str, Any]]:
