@@ -147,38 +147,18 @@ class Context:
         row of another kind does not count (rows without a kind count for every kind).
         Empty without refs.
         """
-        if key is None:
-            return ()
-        return tuple(
-            where for ref_kind, where in self.refs_by_key.get(key, ()) if ref_kind in (None, kind)
-        )
+        from expkit.hygiene._code import places_of
+
+        return places_of(self.refs_by_key, key, kind)
 
     # ---- shared views, computed on first use
 
     @cached_property
     def refs_by_key(self) -> Mapping[str, tuple[tuple[str | None, str], ...]]:
-        """The code references by key: (kind or None, ``path:line``), one per line."""
-        refs = self.refs
-        if refs is None or refs.empty:
-            return {}
-        n = len(refs)
-        kinds = _column_values(refs["kind"]) if "kind" in refs.columns else [None] * n
-        paths = _column_values(refs["path"]) if "path" in refs.columns else [None] * n
-        lines = _column_values(refs["line"]) if "line" in refs.columns else [None] * n
-        out: dict[str, list[tuple[str | None, str]]] = {}
-        seen: set[tuple[str, str | None, str]] = set()
-        for key, kind, path, line in zip(
-            _column_values(refs["key"]), kinds, paths, lines, strict=True
-        ):
-            if key is None:
-                continue
-            where = f"{path}:{line}" if line is not None else str(path)
-            kind_ = str(kind) if kind is not None else None
-            if (str(key), kind_, where) in seen:  # two aliases on one line: one place
-                continue
-            seen.add((str(key), kind_, where))
-            out.setdefault(str(key), []).append((kind_, where))
-        return {k: tuple(v) for k, v in out.items()}
+        """The code references by key: (kind or None, ``path:line``), one per place."""
+        from expkit.hygiene._code import locations
+
+        return MappingProxyType(locations(self.refs))
 
     @cached_property
     def all_keys(self) -> Mapping[str, frozenset[str]]:

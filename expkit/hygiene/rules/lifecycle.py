@@ -128,8 +128,8 @@ def bad_tag(ctx: Context) -> Iterator[Finding]:
             continue
         yield Finding(
             entry.id,
-            f"{quoted(t.tag for t in bad)}: {'not dates' if len(bad) > 1 else 'not a date'} "
-            "(YYYY-MM-DD), so ignored",
+            f"{'tags' if len(bad) > 1 else 'tag'} {quoted(t.tag for t in bad)}: the date is "
+            "not a YYYY-MM-DD day, so the tag is ignored",
         )
 
 

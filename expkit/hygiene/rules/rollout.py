@@ -324,7 +324,7 @@ def _describe(name: str, old: Any, new: Any) -> str:
 
 def _ratio(shares: tuple[tuple[str, float], ...]) -> str:
     """``control 50%, treatment 50%``."""
-    return ", ".join(f"{k} {v * 100:g}%" for k, v in shares)
+    return ", ".join(f"{k} {v * 100:.3g}%" for k, v in shares)
 
 
 def _ramp_up(name: str, old: Any, new: Any) -> bool:
