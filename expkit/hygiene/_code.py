@@ -22,7 +22,7 @@ from expkit.errors import ValidationError
 if TYPE_CHECKING:
     from expkit._fetch import Snapshot
 
-__all__ = ["CLEANUP_COLUMNS", "cleanup", "locations", "write_cleanup"]
+__all__ = ["CLEANUP_COLUMNS", "cleanup", "locations", "places_of", "write_cleanup", "write_csv"]
 
 # the rules whose findings make a config removable from the code, and why
 _STALE_RULES = ("fully-rolled-out", "inactive")
@@ -138,6 +138,12 @@ def cleanup(
 def write_cleanup(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Writes the cleanup list as CSV, atomically (text a spreadsheet would run as a
     formula gets a leading ``'``, as in ``findings.csv``)."""
+    write_csv(frame, path)
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Any frame as CSV the way ``findings.csv`` is written: atomically, CRLF rows, text a
+    spreadsheet would run as a formula prefixed with ``'`` (e.g. ``refs.csv``)."""
     from expkit.hygiene._findings import _csv_text, _write_atomically
 
     out = {
