@@ -30,6 +30,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Settings": ("expkit._request", "Settings"),
     "LegacyClient": ("expkit._legacy", "LegacyClient"),
     "connect": ("expkit._connect", "connect"),
+    "code_refs": ("expkit._code_refs", "code_refs"),
     "Snapshot": ("expkit._snapshot", "Snapshot"),
     "SnapshotError": ("expkit._snapshot", "SnapshotError"),
     "snapshot": ("expkit._fetch", "snapshot"),
@@ -70,6 +71,7 @@ __all__ = [
     "ValidationError",
     "__version__",
     "changes",
+    "code_refs",
     "connect",
     "diff_versions",
     "edits",
@@ -92,6 +94,7 @@ __all__ = [
 if TYPE_CHECKING:
     from expkit import edits, fake, frames, hygiene, plots, report, widgets
     from expkit._client import Client
+    from expkit._code_refs import code_refs
     from expkit._connect import connect
     from expkit._fetch import (
         fetch_deployments,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pandas as pd
 
 from expkit import hygiene
-from expkit._atomic import atomic_path, write_text_atomic
+from expkit._atomic import write_text_atomic
 from expkit.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from expkit._fetch import Snapshot
 
-__all__ = ["Comparison", "compare", "write"]
+__all__ = ["CALENDAR_RULES", "FILES", "INCLUSION_RULES", "Comparison", "compare", "write"]
 
 FILES = ("report.html", "findings.csv", "summary.md")
 # written besides FILES when code references (refs=) are given
@@ -37,8 +37,11 @@ CODE_FILES = ("cleanup.csv",)
 # how many places the "where in code" column names before "+N more"
 _MAX_PLACES = 3
 # rules whose findings depend on the clock, not on the org's state: not compared week over week
-_NOT_COMPARED = ("recent-change",)
-_INCLUSION_RULES = ("inclusion-overload", "pii-inclusion")
+CALENDAR_RULES = ("recent-change",)
+# rules that need inclusions: not checked (nor compared) on a snapshot taken without them
+INCLUSION_RULES = ("inclusion-overload", "pii-inclusion")
+_NOT_COMPARED = CALENDAR_RULES
+_INCLUSION_RULES = INCLUSION_RULES
 _MAX_HISTORY_PLOTS = 6
 _PLOT_DPI = 144
 _HISTORY_WINDOW = pd.Timedelta(days=120)
@@ -183,8 +186,7 @@ def _write(
     # each file is replaced whole: a crash mid-write leaves last week's file, never half
     write_text_atomic(out / "report.html", env.get_template("report.html").render(context))
     write_text_atomic(out / "summary.md", env.get_template("summary.md").render(context))
-    with atomic_path(out / "findings.csv") as tmp:
-        hygiene.write_findings(_ordered(findings), tmp)
+    hygiene.write_findings(_ordered(findings), out / "findings.csv")
     if refs is not None:
         hygiene.write_cleanup(hygiene.cleanup(findings, snapshot, refs), out / "cleanup.csv")
     return out, comparison

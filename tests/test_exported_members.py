@@ -22,6 +22,7 @@ EXPECTED = [
     "ValidationError",
     "__version__",
     "changes",
+    "code_refs",
     "connect",
     "diff_versions",
     "edits",

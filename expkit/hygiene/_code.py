@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -144,11 +143,12 @@ def write_cleanup(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Any frame as CSV the way ``findings.csv`` is written: atomically, CRLF rows, text a
     spreadsheet would run as a formula prefixed with ``'`` (e.g. ``refs.csv``)."""
-    from expkit.hygiene._findings import _csv_text, _write_atomically
+    from expkit._atomic import write_text_atomic
+    from expkit.hygiene._findings import _csv_text
 
     out = {
         str(col): [_csv_text(v) for v in frame[col].astype(object).where(frame[col].notna(), None)]
         for col in frame.columns
     }
     text = pd.DataFrame(out, columns=frame.columns).to_csv(index=False, lineterminator="\r\n")
-    _write_atomically(Path(path), text)
+    write_text_atomic(path, text)
