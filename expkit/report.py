@@ -29,7 +29,16 @@ if TYPE_CHECKING:
 
     from expkit._fetch import Snapshot
 
-__all__ = ["CALENDAR_RULES", "FILES", "INCLUSION_RULES", "Comparison", "compare", "write"]
+__all__ = [
+    "CALENDAR_RULES",
+    "CODE_FILES",
+    "FILES",
+    "INCLUSION_RULES",
+    "Comparison",
+    "code_rules",
+    "compare",
+    "write",
+]
 
 FILES = ("report.html", "findings.csv", "summary.md")
 # written besides FILES when code references (refs=) are given

@@ -99,7 +99,7 @@ def scan(args: argparse.Namespace, paths: list[str], keys: dict[str, Any]) -> pd
     wanted: dict[str, Any] = dict(keys)
     for key in args.extra_keys:
         wanted.setdefault(key, None)
-    return expkit.code_refs(  # type: ignore[attr-defined,no-any-return]
+    return expkit.code_refs(
         [str(Path(p).expanduser()) for p in paths],
         wanted,
         aliases=args.aliases,
