@@ -161,20 +161,6 @@ class Context:
         return MappingProxyType(locations(self.refs))
 
     @cached_property
-    def all_keys(self) -> Mapping[str, frozenset[str]]:
-        """Every key of the snapshot's configs, deleted ones included → their kinds."""
-        configs = self.frame("configs")
-        out: dict[str, set[str]] = {}
-        if configs.empty:
-            return {}
-        for key, kind in zip(
-            _column_values(configs["key"]), _column_values(configs["kind"]), strict=True
-        ):
-            if key is not None:
-                out.setdefault(str(key), set()).add(str(kind) if kind else "flag")
-        return {k: frozenset(v) for k, v in out.items()}
-
-    @cached_property
     def groups(self) -> Mapping[str, Mapping[str, Any]]:
         """Mutex and holdout groups by id (rows of the snapshot's ``groups`` frame)."""
         groups = self.frame("groups")

@@ -445,3 +445,13 @@ def test_cleanup_is_empty_with_its_columns_when_nothing_is_stale(org: Org) -> No
     assert list(cleanup.columns) == list(hygiene.CLEANUP_COLUMNS)
     with pytest.raises(ValidationError):
         hygiene.cleanup(hygiene.check(snap), snap, None)  # type: ignore[arg-type]
+
+
+def test_a_deleted_config_still_in_the_code_is_missing_from_the_org(org: Org) -> None:
+    org.experiment("removed-exp", deleted=True)
+    found = findings(
+        org, "archived-but-referenced", refs=refs_frame(("removed-exp", "experiment", "a.ts", 5))
+    )
+    assert found["key"].tolist() == ["removed-exp"]
+    assert found.loc[0, "kind"] == "experiment" and pd.isna(found.loc[0, "id"])
+    assert "no config has this key" in found.loc[0, "detail"]

@@ -178,11 +178,12 @@ def archived_but_referenced(ctx: Context) -> Iterator[Finding]:
             f"archived (since {date(since)}) but still in the code, {places(found)}",
             since=since,
         )
-    known = ctx.all_keys
+    # deleted configs are no entries: their keys are missing from the org too
+    known = {str(entry.row.get("key")) for entry in ctx.configs(archived=True)}
     for key, rows in ctx.refs_by_key.items():
         if key in known:
             continue
-        kinds = sorted({kind for kind, _ in rows if kind is not None})
+        kinds: list[str | None] = [*sorted({kind for kind, _ in rows if kind is not None})]
         for kind in kinds or [None]:
             found = ctx.references(key, kind)
             yield Finding(
