@@ -112,3 +112,15 @@ def test_refs_must_be_a_frame(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as err:
         report.write(hygiene.check(snap), snap, tmp_path, refs="src/")  # type: ignore[arg-type]
     assert err.value.field == "refs"
+
+
+def test_the_footer_names_the_rules_that_look_at_archived_configs(tmp_path: Path) -> None:
+    snap = org().snapshot()
+    out = report.write(hygiene.check(snap, refs=REFS), snap, tmp_path, refs=REFS, plots=False)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert (
+        "Archived configs are skipped by every rule except <code>archived-but-referenced</code>, "
+        "<code>bad-tag</code>, <code>pii-inclusion</code> and <code>recent-change</code>."
+    ) in html
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "safe to remove from the code: cleanup.csv" in summary
