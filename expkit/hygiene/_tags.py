@@ -3,7 +3,7 @@
 A date is a calendar day in UTC; it takes effect at its start (00:00 UTC): a config tagged
 ``expkit:expires=2026-11-20`` has expired from 2026-11-20 00:00 UTC on, and one tagged
 ``expkit:snooze-until=2026-11-20`` is silent until then. A tag whose date is not a real
-``YYYY-MM-DD`` day is reported (rule ``bad-tag``) and has no effect, never a crash.
+``YYYY-MM-DD`` day (from 1900 to 2261) is reported (rule ``bad-tag``) and has no effect, never a crash.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import pandas as pd
 __all__ = ["TagDate", "dated_tags", "earliest", "latest", "parse_day"]
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# days a nanosecond timestamp holds, and whose age (now - day) a Timedelta holds
+_FIRST = date(1900, 1, 1)
+_LAST = date(2261, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ def parse_day(value: str) -> pd.Timestamp | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:  # 2026-02-30, 2026-13-01
+        return None
+    if not _FIRST <= day <= _LAST:  # beyond what a nanosecond timestamp holds: not meant
         return None
     return pd.Timestamp(day.year, day.month, day.day, tz="UTC")
 

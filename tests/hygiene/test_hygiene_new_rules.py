@@ -224,6 +224,8 @@ def test_expires_tag_prefix_is_a_setting(org: Org) -> None:
         "expkit:expires=",
         "expkit:snooze-until=next week",
         "expkit:snooze-until=2026-13-01",
+        "expkit:expires=0001-01-01",
+        "expkit:snooze-until=9999-12-31",
     ],
 )
 def test_a_bad_tag_date_is_a_finding_not_a_crash(org: Org, bad: str) -> None:
@@ -455,3 +457,17 @@ def test_a_deleted_config_still_in_the_code_is_missing_from_the_org(org: Org) ->
     assert found["key"].tolist() == ["removed-exp"]
     assert found.loc[0, "kind"] == "experiment" and pd.isna(found.loc[0, "id"])
     assert "no config has this key" in found.loc[0, "detail"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(when=st.dates(), junk=st.text(max_size=12))
+def test_tag_dates_parse_every_real_day_and_nothing_else(when, junk: str) -> None:
+    from expkit.hygiene._tags import parse_day
+
+    if 1900 <= when.year <= 2261:
+        assert parse_day(when.isoformat()) == pd.Timestamp(when.isoformat(), tz="UTC")
+    else:  # a findings frame could not hold it: a bad date, not a crash
+        assert parse_day(when.isoformat()) is None
+    parsed = parse_day(junk)  # never raises
+    if parsed is not None:
+        assert parsed.strftime("%Y-%m-%d") == junk.strip()
