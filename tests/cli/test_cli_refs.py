@@ -104,3 +104,16 @@ def test_report_code_prints_the_scan_and_the_cleanup_file(tmp_path: Path, capsys
     unread = set(code_rules.loc[code_rules["rule"] == "unreferenced", "key"])
     assert {"android-offline-mode", "tmp-test-flag", "ios-widgets"} <= unread
     assert "express-pay-button" not in unread
+
+
+def test_an_api_error_exits_3_in_one_line(monkeypatch, capsys) -> None:
+    import expkit
+    from expkit.fake import FakeServer
+
+    with FakeServer.synthetic(n_flags=3, n_experiments=1, versions_per_config=2) as server:
+        client = server.client(api_key="wrong-key-1234567", max_retries=0)
+        monkeypatch.setattr(expkit, "connect", lambda *args, **kwargs: client)
+        assert main(["refs", str(CODE), "--no-progress"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("expkit refs: ") and "\n" not in err
+    assert "401" in err and "wrong-key-1234567" not in err
