@@ -84,7 +84,7 @@ def test_manifest(tmp_path):
     assert manifest["recorded_at"] == "2026-11-20T09:00:00Z"  # the fake's clock
     assert manifest["source"] == url
     assert manifest["scrubbed"]["emails"] is None
-    assert manifest["counts"]["flags"] == 42 and manifest["counts"]["versions"] > 300
+    assert manifest["counts"]["flags"] == 46 and manifest["counts"]["versions"] > 300
     assert set(manifest) == {"recorded_at", "source", "scrubbed", "expkit_version", "counts"}
 
 
