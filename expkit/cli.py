@@ -1,4 +1,4 @@
-"""The ``expkit`` command: ``report``, ``snapshot``, ``serve`` and ``record``.
+"""The ``expkit`` command: ``report``, ``snapshot``, ``serve``, ``record`` and ``archive``.
 
 This module only parses arguments; each subcommand's work lives beside the feature it runs.
 """
@@ -17,6 +17,7 @@ _HANDLERS = {
     "snapshot": "expkit._fetch:snapshot_command",
     "serve": "expkit.fake._cli:serve_command",
     "record": "expkit.fake._record:record_command",
+    "archive": "expkit._archive_cli:archive_command",
 }
 
 
@@ -99,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--hash-emails", action="store_true", help="replace e-mail inclusions by stable hashes"
     )
     _add_progress_option(record)
+
+    from expkit._archive_cli import add_parser as add_archive_parser
+
+    add_archive_parser(sub)
     return parser
 
 
