@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import requests
-from edits_support import make_org
+from tests.support import edits_org as make_org
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
