@@ -84,7 +84,6 @@ def add_parser(sub: argparse._SubParsersAction[opt.Parser]) -> opt.Parser:
 
 def run(args: argparse.Namespace) -> int:
     """Plans the action, prints it, and dry-runs or applies it; returns the exit code."""
-    import pandas as pd
 
     import expkit
     from expkit import hygiene

@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 import requests
-from tests.support import edits_org as make_org
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+
+from tests.support import edits_org as make_org
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
