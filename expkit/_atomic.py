@@ -31,6 +31,21 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Writes ``text`` (UTF-8) to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    """Writes ``text`` (UTF-8, line ends as given) to ``path`` atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+
+
+def append_line(path: str | os.PathLike[str], line: str) -> None:
+    """Appends ``line`` and a newline to a log in one write, flushed to disk.
+
+    One ``write`` on a file opened with ``O_APPEND`` lands whole at the end, so concurrent
+    writers never interleave inside a line, and a crash loses at most the line being written.
+    """
+    data = (line + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)

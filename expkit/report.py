@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pandas as pd
 
 from expkit import hygiene
-from expkit._atomic import atomic_path, write_text_atomic
+from expkit._atomic import write_text_atomic
 from expkit.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -140,8 +140,7 @@ def _write(
     # each file is replaced whole: a crash mid-write leaves last week's file, never half
     write_text_atomic(out / "report.html", env.get_template("report.html").render(context))
     write_text_atomic(out / "summary.md", env.get_template("summary.md").render(context))
-    with atomic_path(out / "findings.csv") as tmp:
-        hygiene.write_findings(_ordered(findings), tmp)
+    hygiene.write_findings(_ordered(findings), out / "findings.csv")
     return out, comparison
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from expkit import report
-from expkit._atomic import atomic_path, write_text_atomic
+from expkit._atomic import append_line, atomic_path, write_text_atomic
 
 
 def test_write_text_atomic_replaces_the_file(tmp_path: Path) -> None:
@@ -43,12 +43,26 @@ def test_report_write_failing_part_way_keeps_last_weeks_files(
     out = report.write(found, snap, tmp_path, plots=False)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    def broken(findings: pd.DataFrame, path: object) -> None:
-        Path(str(path)).write_text("rule,severity\nhalf")
-        raise OSError("No space left on device")
+    real_replace = os.replace
+    calls: list[str] = []
 
-    monkeypatch.setattr(hygiene, "write_findings", broken)
+    def full_disk(src: str, dst: str) -> None:
+        calls.append(str(dst))
+        if len(calls) == 3:  # report.html and summary.md went through; findings.csv fails
+            raise OSError("No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full_disk)
     with pytest.raises(OSError, match="No space"):
         report.write(found.iloc[:1], snap, tmp_path, plots=False)
+    assert calls[-1].endswith("findings.csv")
+    # the file that failed is last week's, whole; no temporary file is left behind
     assert (out / "findings.csv").read_bytes() == before["findings.csv"]
     assert sorted(p.name for p in out.iterdir()) == sorted(before)
+
+
+def test_append_line_adds_whole_lines(tmp_path: Path) -> None:
+    log = tmp_path / "audit.jsonl"
+    append_line(log, '{"a": 1}')
+    append_line(log, '{"b": "é"}')
+    assert log.read_text(encoding="utf-8") == '{"a": 1}\n{"b": "é"}\n'

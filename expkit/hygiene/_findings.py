@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -13,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from expkit._atomic import write_text_atomic
 from expkit.errors import ValidationError
 from expkit.hygiene._registry import SEVERITIES
 
@@ -121,20 +121,7 @@ def write_findings(findings: pd.DataFrame, path: str | os.PathLike[str]) -> None
     # CRLF row ends (RFC 4180): the csv writer then quotes every cell holding a \r or a \n;
     # with "\n" alone it leaves a lone \r unquoted, and the file no longer reads back
     text = pd.DataFrame(out, columns=findings.columns).to_csv(index=False, lineterminator="\r\n")
-    _write_atomically(Path(path), text)
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
 
 
 def _csv_text(value: Any) -> Any:
