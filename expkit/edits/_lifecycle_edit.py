@@ -202,17 +202,24 @@ def _list_groups(client: Any, name: str) -> list[dict[str, Any]]:
 
 
 def _read_org(client: Any) -> _Org:
+    """Every config (archived ones too), mutex group and holdout: the four lists are read
+    side by side (the client paces them), so a read costs one round trip per page, not four."""
+    lists: dict[str, Callable[[], list[dict[str, Any]]]] = {
+        "flags": lambda: client.flags.list(include_archived=True),
+        "experiments": lambda: client.experiments.list(include_archived=True),
+        "mutexes": lambda: _list_groups(client, "mutexes"),
+        "holdouts": lambda: _list_groups(client, "holdouts"),
+    }
+    with ThreadPoolExecutor(max_workers=len(lists)) as pool:
+        futures = {name: pool.submit(read) for name, read in lists.items()}
+        read = {name: future.result() for name, future in futures.items()}
     configs: dict[str, tuple[str, dict[str, Any]]] = {}
-    cost = 0
+    cost = 2
     for kind in ("flags", "experiments"):
-        items = getattr(client, kind).list(include_archived=True)
-        cost += _pages(len(items))
-        for config in items:
+        cost += _pages(len(read[kind]))
+        for config in read[kind]:
             configs[str(config["id"])] = (kind, dict(config))
-    mutexes = _list_groups(client, "mutexes")
-    holdouts = _list_groups(client, "holdouts")
-    cost += 2
-    return _Org(configs, mutexes, holdouts, cost)
+    return _Org(configs, read["mutexes"], read["holdouts"], cost)
 
 
 def _changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
