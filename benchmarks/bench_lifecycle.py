@@ -27,7 +27,7 @@ TARGET = 1000
 
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--workers", type=int, default=8, help="requests in flight at once")
+    p.add_argument("--workers", type=int, default=16, help="requests in flight at once")
     args = p.parse_args()
     n_target = max(1, round(TARGET / args.scale))
     # the audit log goes to a temporary file, not the user's ~/.expkit
