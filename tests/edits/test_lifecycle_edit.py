@@ -442,3 +442,46 @@ def test_the_legacy_client_is_refused(server):
     with pytest.raises(ValidationError) as info:
         load(server.legacy_client(), ["1002"])
     assert info.value.field == "client"
+
+
+def test_ctrl_c_during_apply_settles_what_was_sent_and_raises(server, client, monkeypatch):
+    plan = load(client, ["1002", "1003", "2004", "1008"], workers=1)
+    real_wait = lifecycle.wait
+    calls = []
+
+    def interrupted_wait(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_wait(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "wait", interrupted_wait)
+    with pytest.raises(KeyboardInterrupt):
+        plan.apply(progress=False)
+    result = plan.last_result
+    assert result is not None
+    frame = result.frame().set_index("id")
+    assert set(frame["status"]) <= {"applied", "not sent"}
+    assert "applied" in set(frame["status"])  # the first wait returned one done config
+    # every status is what the server shows: applied <=> archived
+    for cid, status in frame["status"].items():
+        assert archived(server, cid) == (status == "applied"), cid
+    monkeypatch.setattr(lifecycle, "wait", real_wait)
+    assert plan.can_undo
+    plan.undo(progress=False)
+    assert not any(archived(server, c) for c in ("1002", "1003", "2004", "1008"))
+
+
+def test_an_unwritable_audit_log_warns_and_keeps_the_result(server, client, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    plan = load(client, ["1002"], audit_log=blocker / "audit.jsonl")
+    with pytest.warns(UserWarning, match="could not write the audit log"):
+        result = plan.apply(progress=False)
+    assert result.applied == ["1002"] and archived(server, "1002")
+
+
+def test_workers_are_checked(client):
+    with pytest.raises(ValidationError) as info:
+        load(client, ["1002"], workers=0)
+    assert info.value.field == "workers"
