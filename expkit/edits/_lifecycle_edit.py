@@ -22,6 +22,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -175,13 +176,17 @@ class _Org:
                     f"in holdout group {_name(holdout)}"
                 )
 
-    def dependents(self, cid: str) -> list[tuple[str, dict[str, Any]]]:
-        """The live (not archived) configs whose parent dependencies name ``cid``."""
+    def dependents(self, cid: str, action: str = "archive") -> list[tuple[str, dict[str, Any]]]:
+        """The live configs whose parent dependencies name ``cid``: not archived (for
+        ``disable``: not archived and enabled, as a disabled child never evaluates)."""
         out = []
         for dep in self._dependents.get(cid, []):
             kind, config = self.configs[dep]
-            if dep != cid and not _archived(config):
-                out.append((kind, config))
+            if dep == cid or _archived(config):
+                continue
+            if action == "disable" and not config.get("enabled"):
+                continue
+            out.append((kind, config))
         return out
 
     def groups(self, cid: str) -> list[str]:
@@ -393,6 +398,8 @@ class _Row:
     config: dict[str, Any]
     status: str
     reason: str
+    # ids of configs in the same plan that depend on this one: sent (and applied) first
+    after: tuple[str, ...] = ()
 
     @property
     def key(self) -> str | None:
@@ -408,34 +415,106 @@ def _evaluate(
     org: _Org,
     refs: Mapping[str, list[str]],
     force: bool,
-) -> tuple[str, str]:
+    in_plan: AbstractSet[str] = frozenset(),
+) -> tuple[str, str, tuple[str, ...]]:
+    """(status, reason, the dependents in ``in_plan`` that must go first) of one config."""
     name, target = _SETS[action]
     if _value(config, name) == target:
-        return NO_OP, f"already {_DONE[action]}"
+        return NO_OP, f"already {_DONE[action]}", ()
     if action == "enable" and _archived(config):
-        return BLOCKED, "archived: unarchive it first"
+        return BLOCKED, "archived: unarchive it first", ()
     if action not in RETIRING:
-        return READY, ""
+        return READY, "", ()
     reasons = []
+    after: list[str] = []
     if PERMANENT_TAG in (config.get("tags") or []):
         reasons.append(f"tagged {PERMANENT_TAG}")
     if kind == "experiments" and config.get("state") == "running":
         reasons.append("a running experiment: record a decision (or stop it) first")
-    for dep_kind, dep in org.dependents(cid):
-        reasons.append(f"{_describe(dep_kind, dep)} depends on it")
+    for dep_kind, dep in org.dependents(cid, action):
+        if str(dep["id"]) in in_plan:
+            after.append(str(dep["id"]))
+        else:
+            reasons.append(f"{_describe(dep_kind, dep)} depends on it")
     reasons.extend(org.groups(cid))
-    note = ""
+    notes = []
     places = refs.get(str(config.get("key")), [])
     if places:
         more = f" and {len(places) - 3} more" if len(places) > 3 else ""
         where = f"referenced in code: {', '.join(places[:3])}{more}"
         if force:
-            note = f"{where} (force=True)"
+            notes.append(f"{where} (force=True)")
         else:
             reasons.append(where)
     if reasons:
-        return BLOCKED, "; ".join(reasons)
-    return READY, note
+        return BLOCKED, "; ".join(reasons), ()
+    if after:
+        names = ", ".join(_describe(*org.configs[d]) for d in after)
+        notes.append(f"after {names} (in this plan, which depends on it)")
+    return READY, "; ".join(notes), tuple(after)
+
+
+def _evaluate_all(
+    action: str,
+    items: Sequence[tuple[str, str, dict[str, Any]]],
+    org: _Org,
+    refs: Mapping[str, list[str]],
+    force: bool,
+) -> list[_Row]:
+    """One row per (kind, id, config). A config whose dependents are all in the plan is
+    ready, to be sent after them; blocked when one of them is not ready (or in a cycle)."""
+    in_plan = {cid for _, cid, _ in items}
+    rows = {
+        cid: _Row(
+            kind, cid, config, *_evaluate(action, kind, cid, config, org, refs, force, in_plan)
+        )
+        for kind, cid, config in items
+    }
+    changed = True
+    while changed:
+        changed = False
+        for row in rows.values():
+            if row.status != READY or not row.after:
+                continue
+            bad = [d for d in row.after if rows[d].status != READY]
+            if bad:
+                row.status = BLOCKED
+                row.reason = "; ".join(
+                    f"{_describe(*org.configs[d])} depends on it ({rows[d].status} in this plan)"
+                    for d in bad
+                )
+                row.after = ()
+                changed = True
+    # a cycle of dependencies can never be ordered: block it whole
+    for cid in _cyclic(rows):
+        row = rows[cid]
+        row.status, row.reason, row.after = BLOCKED, "a cycle of parent dependencies", ()
+    return [rows[cid] for _, cid, _ in items]
+
+
+def _cyclic(rows: Mapping[str, _Row]) -> list[str]:
+    """The ready rows that cannot be put in an order where dependents go first."""
+    pending = {cid: set(r.after) for cid, r in rows.items() if r.status == READY}
+    while True:
+        free = [cid for cid, deps in pending.items() if not deps & set(pending)]
+        if not free:
+            return sorted(pending)
+        for cid in free:
+            del pending[cid]
+
+
+def _waves(rows: Sequence[_Row]) -> list[list[_Row]]:
+    """The rows in waves: every row after the ones (among ``rows``) that depend on it."""
+    left = {r.id: r for r in rows}
+    waves = []
+    while left:
+        wave = [r for r in left.values() if not set(r.after) & set(left)]
+        if not wave:  # a cycle (blocked at evaluation; never here): send the rest together
+            wave = list(left.values())
+        waves.append(wave)
+        for r in wave:
+            del left[r.id]
+    return waves
 
 
 # ----------------------------------------------------------------------------- results
@@ -627,10 +706,7 @@ class LifecycleEdit:
         path = resolve_audit_log(audit_log)
         org = _read_org(client)
         resolved = _resolve(targets, want, org)
-        rows = [
-            _Row(k, cid, config, *_evaluate(action, k, cid, config, org, index, bool(force)))
-            for k, cid, config in resolved
-        ]
+        rows = _evaluate_all(action, resolved, org, index, bool(force))
         plan = cls(
             client,
             action,
@@ -726,23 +802,14 @@ class LifecycleEdit:
     def reload(self) -> Self:
         """Re-reads the org and re-evaluates every row (the targets stay); returns self."""
         org = _read_org(self._client)
-        rows = []
-        for row in self._rows:
-            found = org.configs.get(row.id)
-            if found is None:
-                rows.append(_Row(row.kind, row.id, row.config, BLOCKED, "gone from the server"))
-                continue
-            config = found[1]
-            rows.append(
-                _Row(
-                    row.kind,
-                    row.id,
-                    config,
-                    *_evaluate(
-                        self._action, row.kind, row.id, config, org, self._refs, self._force
-                    ),
-                )
-            )
+        present = [(r.kind, r.id, org.configs[r.id][1]) for r in self._rows if r.id in org.configs]
+        evaluated = {
+            r.id: r for r in _evaluate_all(self._action, present, org, self._refs, self._force)
+        }
+        rows = [
+            evaluated.get(r.id) or _Row(r.kind, r.id, r.config, BLOCKED, "gone from the server")
+            for r in self._rows
+        ]
         self._org, self._rows = org, rows
         return self
 
@@ -785,18 +852,24 @@ class LifecycleEdit:
             unchanged = tuple(self._static(r) for r in self._rows)
             return self._finish("apply", "unchanged", unchanged, [], dry_run=dry_run)
         fresh = _read_org(self._client)
+        ready = [
+            (r.kind, r.id, fresh.configs[r.id][1])
+            for r in self._rows
+            if r.status == READY and r.id in fresh.configs
+        ]
+        now = {r.id: r for r in _evaluate_all(self._action, ready, fresh, self._refs, self._force)}
         results: list[ConfigResult] = []
         to_send: list[tuple[_Row, Step]] = []
         for row in self._rows:
             if row.status != READY:
                 results.append(self._static(row))
                 continue
-            outcome = self._recheck(row, fresh)
+            outcome = self._recheck(row, now.get(row.id))
             if outcome is not None:
                 results.append(outcome)
                 continue
             step = self._step(row)
-            to_send.append((row, step))
+            to_send.append((now[row.id], step))
             results.append(self._result(row, DRY_RUN if dry_run else NOT_SENT, step=step))
         if dry_run or not to_send:
             outcome_name = "dry run" if dry_run else "unchanged"
@@ -872,20 +945,16 @@ class LifecycleEdit:
             error,
         )
 
-    def _recheck(self, row: _Row, fresh: _Org) -> ConfigResult | None:
-        """A ready row against the org as re-read before sending: None when still ready."""
-        found = fresh.configs.get(row.id)
-        if found is None:
+    def _recheck(self, row: _Row, now: _Row | None) -> ConfigResult | None:
+        """A ready row against its re-evaluation on the org as re-read before sending: None
+        when it is still ready and unchanged."""
+        if now is None:
             return self._result(row, CONFLICT, reason="gone from the server since the plan")
-        config = found[1]
-        status, reason = _evaluate(
-            self._action, row.kind, row.id, config, fresh, self._refs, self._force
-        )
-        if status != READY:
-            return self._result(row, status, reason=f"{reason} (since the plan was loaded)")
-        changed = _changed_fields(row.config, config)
+        if now.status != READY:
+            return self._result(row, now.status, reason=f"{now.reason} (since the plan was loaded)")
+        changed = _changed_fields(row.config, now.config)
         if changed:
-            return self._result(row, CONFLICT, reason=_conflict_text(config, changed, "load"))
+            return self._result(row, CONFLICT, reason=_conflict_text(now.config, changed, "load"))
         return None
 
     def _run(
@@ -910,16 +979,32 @@ class LifecycleEdit:
         )
         pool = ThreadPoolExecutor(max_workers=min(self._workers, len(to_send)))
         futures: dict[Future[Any], str] = {}
+        step_of = {row.id: step for row, step in to_send}
+        # configs depending on others go out first; an undo restores the others first
+        waves = _waves([row for row, _ in to_send])
+        if action == "undo":
+            waves.reverse()
+        held: dict[str, str] = {}  # id -> why it was not sent: a dependent was not applied
         try:
             with bar:
-                for row, step in to_send:
-                    futures[pool.submit(step.send)] = row.id
-                pending = set(futures)
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        errors[futures[future]] = future.exception()
-                        bar.update(1)
+                for wave in waves:
+                    for row in wave:
+                        missing = [d for d in row.after if d not in errors or errors[d] is not None]
+                        if action == "apply" and missing:
+                            held[row.id] = "; ".join(
+                                f"{_describe(*self._org.configs[d])} depends on it and was not "
+                                f"{_DONE[self._action]}"
+                                for d in missing
+                            )
+                            bar.update(1)
+                            continue
+                        futures[pool.submit(step_of[row.id].send)] = row.id
+                    pending = {f for f, cid in futures.items() if cid not in errors}
+                    while pending:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            errors[futures[future]] = future.exception()
+                            bar.update(1)
         except KeyboardInterrupt as exc:
             # stop sending; what went out is settled by the re-read below
             interrupted = exc
@@ -930,13 +1015,16 @@ class LifecycleEdit:
             for future, cid in futures.items():
                 if cid not in errors and not future.cancelled() and future.done():
                     errors[cid] = future.exception()
-        sent = [(row, step) for row, step in to_send if row.id in errors or interrupted is None]
+        sent = [(row, step) for row, step in to_send if row.id in errors]
         states, read_error = self._reread([row for row, _ in sent], fresh)
         by_id: dict[str, ConfigResult] = {}
         done_list: list[_Done] = []
         undone: set[str] = set()
         for row, step in to_send:
-            if row.id not in errors and interrupted is not None:
+            if row.id in held:
+                by_id[row.id] = self._result(row, BLOCKED, reason=held[row.id], step=step)
+                continue
+            if row.id not in errors:
                 by_id[row.id] = self._result(
                     row, NOT_SENT, step=step, reason="interrupted before it was sent"
                 )
@@ -1034,17 +1122,8 @@ class LifecycleEdit:
             kind = self._org.configs[cid][0] if cid in self._org.configs else None
             if kind is not None:
                 self._org.configs[cid] = (kind, config)
-        rows = []
-        for row in self._rows:
-            state = states.get(row.id)
-            if state is None:
-                rows.append(row)
-                continue
-            status, reason = _evaluate(
-                self._action, row.kind, row.id, state, self._org, self._refs, self._force
-            )
-            rows.append(_Row(row.kind, row.id, state, status, reason))
-        self._rows = rows
+        items = [(r.kind, r.id, states.get(r.id, r.config)) for r in self._rows]
+        self._rows = _evaluate_all(self._action, items, self._org, self._refs, self._force)
 
     def _finish(
         self,
@@ -1136,7 +1215,7 @@ def _ids(results: Iterable[ConfigResult], status: str) -> set[str]:
 def _step_status(status: str) -> str:
     if status in (APPLIED, UNDONE):
         return "applied"
-    if status == FAILED:
+    if status in (FAILED, BLOCKED, NOT_SENT):
         return "not applied"
     return "unknown"
 

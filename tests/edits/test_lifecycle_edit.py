@@ -485,3 +485,50 @@ def test_workers_are_checked(client):
     with pytest.raises(ValidationError) as info:
         load(client, ["1002"], workers=0)
     assert info.value.field == "workers"
+
+
+# -- a parent and its dependents in the same plan ------------------------------------------
+
+
+def test_a_parent_goes_after_its_dependents_in_the_same_plan(server, client, spy):
+    plan = load(client, ["1004", "1005"])
+    frame = plan.preview()
+    assert statuses(frame) == {"1004": "ready", "1005": "ready"}
+    assert "after flag 'child-flag' (id 1005)" in reasons(frame)["1004"]
+    result = plan.apply(progress=False)
+    assert sorted(result.applied) == ["1004", "1005"]
+    # the child is archived first, the parent once the child's write came back
+    assert [p for _, p, _ in spy.writes] == ["/api/1/flags/1005", "/api/1/flags/1004"]
+    spy.writes.clear()
+    plan.undo(progress=False)
+    # undo restores the parent first, then the child that depends on it
+    assert [p for _, p, _ in spy.writes] == ["/api/1/flags/1004", "/api/1/flags/1005"]
+    assert not archived(server, "1004") and not archived(server, "1005")
+
+
+def test_a_parent_is_held_back_when_its_dependent_fails(server, client, spy):
+    spy.fail["/api/1/flags/1005"] = "before"
+    result = load(client, ["1004", "1005", "1002"]).apply(progress=False)
+    frame = result.frame().set_index("id")
+    assert frame.loc["1005", "status"] == "failed"
+    assert frame.loc["1004", "status"] == "blocked"
+    assert "child-flag" in frame.loc["1004", "reason"]
+    assert "was not archived" in frame.loc["1004", "reason"]
+    assert frame.loc["1002", "status"] == "applied"
+    assert "/api/1/flags/1004" not in [p for _, p, _ in spy.writes]
+    assert not archived(server, "1004")
+
+
+def test_a_parent_whose_dependent_is_blocked_is_blocked(server, client):
+    server.state.edit_config("flags", "1005", {"tags": ["expkit:permanent"]})
+    frame = load(client, ["1004", "1005"]).preview()
+    assert statuses(frame) == {"1004": "blocked", "1005": "blocked"}
+    assert (
+        reasons(frame)["1004"] == "flag 'child-flag' (id 1005) depends on it (blocked in this plan)"
+    )
+
+
+def test_disable_ignores_disabled_dependents(server, client):
+    assert statuses(load(client, ["1004"], action="disable").preview()) == {"1004": "blocked"}
+    server.state.edit_config("flags", "1005", {"enabled": False})
+    assert statuses(load(client, ["1004"], action="disable").preview()) == {"1004": "ready"}
