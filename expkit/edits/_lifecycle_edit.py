@@ -496,7 +496,8 @@ def _cyclic(rows: Mapping[str, _Row]) -> list[str]:
     """The ready rows that cannot be put in an order where dependents go first."""
     pending = {cid: set(r.after) for cid, r in rows.items() if r.status == READY}
     while True:
-        free = [cid for cid, deps in pending.items() if not deps & set(pending)]
+        waiting = set(pending)
+        free = [cid for cid, deps in pending.items() if not deps & waiting]
         if not free:
             return sorted(pending)
         for cid in free:
@@ -508,7 +509,8 @@ def _waves(rows: Sequence[_Row]) -> list[list[_Row]]:
     left = {r.id: r for r in rows}
     waves = []
     while left:
-        wave = [r for r in left.values() if not set(r.after) & set(left)]
+        waiting = set(left)
+        wave = [r for r in left.values() if not set(r.after) & waiting]
         if not wave:  # a cycle (blocked at evaluation; never here): send the rest together
             wave = list(left.values())
         waves.append(wave)
