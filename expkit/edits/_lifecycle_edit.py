@@ -1194,7 +1194,7 @@ class LifecycleEdit:
 
 def _with_config(row: _Row, config: dict[str, Any]) -> _Row:
     """The row with the config as re-read."""
-    return _Row(row.kind, row.id, config, row.status, row.reason)
+    return _Row(row.kind, row.id, config, row.status, row.reason, row.after)
 
 
 def _write_audit_lines(path: Path | None, records: list[dict[str, Any]]) -> None:
