@@ -360,7 +360,8 @@ def _annotate(ax: Axes, steps: _Steps, x0: float, x1: float, *, fontsize: float 
             fontsize=fontsize,
             color="0.15",
             gid="who-changed",
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+            # opaque: a label over the hatched "disabled" span stays readable
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "0.85", "lw": 0.5},
         )
     return len(taken)
 
@@ -636,7 +637,7 @@ def _by_segment(
         )
         any_disabled = any_disabled or bool(_disabled_spans(steps, end))
         any_absent = any_absent or bool(_absent_spans(steps, end))
-        axis.set_title(name, loc="left", fontsize="medium")
+        axis.set_title(name, loc="left", fontsize="medium", pad=10)  # above the version markers
         axis.set_xlabel("")
     for axis in flat[len(names) :]:
         axis.set_visible(False)

@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     client = expkit.connect(args.fixtures or demo_fixtures())
-    snap = expkit.snapshot(client, inclusions=False, progress=False)
+    # the same snapshot the report takes (inclusions too), so the gallery shows its findings
+    snap = expkit.snapshot(client, progress=False)
     sizes = render(snap, args.out, dpi=args.dpi)
     for name, size in sizes.items():
         print(f"{args.out / (name + '.png')}: {size / 1000:.1f} kB")
