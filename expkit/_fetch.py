@@ -481,20 +481,56 @@ def _share(new: Any, old: Any) -> Any:
 
 
 class _Sharer:
-    """Shares equal parts between version records of the same config (see ``_share``)."""
+    """Shares equal parts between version records of the same config (see ``_share``).
+
+    Each top-level field of a config is first looked up among the distinct values it had in
+    earlier versions (a field that changes back and forth keeps one copy per value, not one
+    per version), then shared part by part with the last version's. Thread-safe.
+    """
 
     def __init__(self) -> None:
         self._last: dict[str, dict[str, Any]] = {}
+        self._values: dict[tuple[str, str], list[Any]] = {}
+        self.lock = threading.RLock()  # held by the feed's de-duplication around a call
 
     def __call__(self, records: list[dict[str, Any]]) -> None:
-        for rec in records:
-            fc = rec.get("flagConfig")
-            if type(fc) is dict:
-                cid = _id(fc.get("id"))
-                previous = self._last.get(cid)
-                if previous is not None:
-                    _share(fc, previous)
-                self._last[cid] = fc
+        with self.lock:
+            for rec in records:
+                fc = rec.get("flagConfig")
+                if type(fc) is dict:
+                    self._one(_id(fc.get("id")), fc)
+
+    def _one(self, cid: str, fc: dict[str, Any]) -> None:
+        previous = self._last.get(cid)
+        self._last[cid] = fc
+        if previous is None:
+            for key, value in fc.items():
+                if isinstance(value, list | dict):
+                    self._values[(cid, key)] = [value]
+            return
+        for key, value in fc.items():
+            old = previous.get(key, _MISSING)
+            if value is old or (type(value) is type(old) and value == old):
+                fc[key] = old
+                continue
+            if not isinstance(value, list | dict):
+                continue
+            known = self._values.setdefault((cid, key), [])
+            for candidate in known:
+                if type(candidate) is type(value) and candidate == value:
+                    fc[key] = candidate
+                    break
+            else:
+                fc[key] = shared = _share(value, old)
+                known.append(shared)
+
+
+_MISSING = object()
+
+
+def _extend(columns: dict[str, list[Any]], more: Mapping[str, list[Any]]) -> None:
+    for name, values in more.items():
+        columns[name] += values
 
 
 def _feed_items(client: Client, params: Mapping[str, Any], body: Any) -> tuple[list[Any], Any]:
@@ -535,6 +571,7 @@ def _shape_error(url: str, what: str) -> ApiError:
 
 
 _FEED = "/api/1/versions"
+_PARSED_PAGES = 3  # feed pages parsed but not yet flattened, at most
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -580,7 +617,13 @@ class _Feed:
     """
 
     def __init__(
-        self, client: Client, pool: _Pool, *, since: pd.Timestamp | None, windows: int, bar: tqdm
+        self,
+        client: Client,
+        pool: _Pool,
+        *,
+        since: pd.Timestamp | None,
+        windows: int,
+        bar: tqdm,
     ) -> None:
         self._client = client
         self._pool = pool
@@ -588,6 +631,13 @@ class _Feed:
         self._windows = windows
         self._bar = bar
         self._pending: dict[Future[Any], tuple[int | None, int | None]] = {}
+        self._share = _Sharer()
+        self._seen: set[tuple[str, Any]] = set()
+        self._numbers: dict[str, set[int]] = {}
+        self._weights: dict[Any, dict[str, Any]] = {}
+        # parsed pages not yet flattened, at most this many at once: a parsed page is several
+        # times its JSON, its flattened rows are not
+        self._parsed = threading.BoundedSemaphore(_PARSED_PAGES)
 
     def start(self) -> None:
         """Asks for the newest page (call early: it runs while the config lists load)."""
@@ -596,81 +646,116 @@ class _Feed:
     def _submit(self, start: int | None, end: int | None) -> None:
         self._pending[self._pool.submit(self._page, start, end)] = (start, end)
 
-    def _page(self, start: int | None, end: int | None) -> tuple[list[dict[str, Any]], Any]:
+    def _page(
+        self, start: int | None, end: int | None
+    ) -> tuple[dict[str, list[Any]], Any, int | None, int | None, int]:
+        """One window's first page, flattened: its columns, cursor, oldest/newest times, size."""
         params: dict[str, Any] = {"limit": _PAGE}
         if start is not None:
             params["start"] = _iso_ms(_at_ms(start))
         if end is not None:
             params["end"] = _iso_ms(_at_ms(end))
         _guard(self._pool.cancel)
-        body = self._client.http.request("GET", _FEED, params=params)
-        items, cursor = _feed_items(self._client, params, body)
-        self._bar.update(len(items))
-        return items, cursor
+        with self._parsed:
+            _guard(self._pool.cancel)
+            body = self._client.http.request("GET", _FEED, params=params)
+            items, cursor = _feed_items(self._client, params, body)
+            del body
+            oldest = _ms(items[-1].get("createdAt")) if items else None
+            newest = _ms(items[0].get("createdAt")) if items else None
+            self._bar.update(len(items))
+            return self._flatten(items), cursor, oldest, newest, len(items)
 
-    def _rest(self, start: int | None, end: int | None, cursor: Any) -> list[dict[str, Any]]:
-        """The rest of one window by its cursor, page after page."""
+    def _rest(self, start: int | None, end: int | None, cursor: Any) -> dict[str, list[Any]]:
+        """The rest of one window by its cursor, page after page, flattened page by page."""
         params: dict[str, Any] = {"cursor": cursor}
         if start is not None:
             params["start"] = _iso_ms(_at_ms(start))
         if end is not None:
             params["end"] = _iso_ms(_at_ms(end))
+        url = self._client.http.url_for(_FEED, params)
         pages = self._client.http.paginate(_FEED, "versions", params=params)
-        items = _collect(pages, self._bar, self._pool.cancel)
-        _check_versions(self._client.http.url_for(_FEED, params), items)
-        return items
+        columns = frames._version_columns([])
+        chunk: list[Any] = []
+        for item in _checked(pages, self._pool.cancel):
+            chunk.append(item)
+            self._bar.update(1)
+            if len(chunk) == _PAGE:
+                _check_versions(url, chunk)
+                _extend(columns, self._flatten(chunk))
+                chunk = []
+        _check_versions(url, chunk)
+        _extend(columns, self._flatten(chunk))
+        return columns
+
+    def _flatten(self, items: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        """The frame's columns of the versions not seen before, configs shared with earlier ones.
+
+        What is kept of a record is what the versions frame keeps; the rest of the page (and
+        the parts equal to an earlier version's) is freed as soon as the caller drops it.
+        """
+        with self._share.lock:
+            fresh = []
+            for rec in items:
+                fc = rec.get("flagConfig")
+                cid = _id(fc.get("id")) if isinstance(fc, Mapping) else ""
+                number = rec.get("version")
+                if (cid, number) not in self._seen:
+                    self._seen.add((cid, number))
+                    fresh.append(rec)
+                    if cid and isinstance(number, int):
+                        self._numbers.setdefault(cid, set()).add(number)
+            self._share(fresh)
+            columns = frames._version_columns(fresh)
+            # one copy of a config's weights for all its versions that have the same ones
+            weights = columns["rollout_weights"]
+            for i, (cid, value) in enumerate(zip(columns["config_id"], weights, strict=True)):
+                last = self._weights.get(cid)
+                if last is not None and last == value:
+                    weights[i] = last
+                else:
+                    self._weights[cid] = value
+        return columns
 
     def finish(
         self, earliest: pd.Timestamp | None, kinds: Mapping[str, str]
     ) -> tuple[dict[str, set[int]], pd.DataFrame, _Sharer]:
         """The version numbers seen per config and the versions frame, once all windows are read.
 
-        Each page is flattened as it arrives, while the others are still on the wire, and its
-        records are dropped: the frame keeps each ``flagConfig`` (sharing the parts equal
-        between versions of one config), nothing else of the page.
+        Each page is de-duplicated and shared in the worker that read it, as soon as it is
+        parsed (at most ``_PARSED_PAGES`` parsed pages exist at once); the frame is built once
+        at the end from the kept records (each ``flagConfig``, sharing the parts equal
+        between versions of one config).
         """
         low = _ms(earliest.isoformat()) if earliest is not None else None
-        seen: set[tuple[str, Any]] = set()
-        numbers: dict[str, set[int]] = {}
-        parts: list[pd.DataFrame] = []
-        share = _Sharer()
+        kept = frames._version_columns([])
         while self._pending:
             done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 start, end = self._pending.pop(fut)
                 result = fut.result()
                 if isinstance(result, tuple):
-                    items, cursor = result
+                    rows, cursor, oldest, newest, count = result
                     if cursor is not None:
-                        self._split(items, cursor, start, end, low)
+                        self._split(count, oldest, newest, cursor, start, end, low)
                 else:
-                    items = result
-                fresh = []
-                for rec in items:
-                    fc = rec.get("flagConfig")
-                    cid = _id(fc.get("id")) if isinstance(fc, Mapping) else ""
-                    number = rec.get("version")
-                    if (cid, number) not in seen:
-                        seen.add((cid, number))
-                        fresh.append(rec)
-                        if cid and isinstance(number, int):
-                            numbers.setdefault(cid, set()).add(number)
-                del items, result
-                share(fresh)
-                parts.append(frames.versions(fresh, kind=kinds))
-                del fresh
-        return numbers, _concat("versions", parts), share
+                    rows = result
+                _extend(kept, rows)
+                del rows, result
+            del done, fut
+        frame = frames._versions_frame(kept, kinds)
+        return self._numbers, frame, self._share
 
     def _split(
         self,
-        items: list[dict[str, Any]],
+        count: int,
+        oldest: int | None,
+        newest: int | None,
         cursor: Any,
         start: int | None,
         end: int | None,
         low: int | None,
     ) -> None:
-        oldest = _ms(items[-1].get("createdAt")) if items else None
-        newest = _ms(items[0].get("createdAt")) if items else None
         lower = start if start is not None else low
         if oldest is None or newest is None or lower is None or lower >= oldest:
             # no usable times: follow the cursor, as a plain reader would
@@ -678,7 +763,7 @@ class _Feed:
             return
         # versions left ≈ this page's density over the span left; one window per page of them
         span = max(newest - oldest, 1)
-        expected = len(items) * (oldest - lower) / span
+        expected = count * (oldest - lower) / span
         parts = max(2, min(self._windows, math.ceil(expected / _PAGE) + 1))
         step = (oldest + 1 - lower) / parts
         edges = [lower + round(step * i) for i in range(parts)] + [oldest + 1]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -265,12 +265,18 @@ def versions(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     ``/api/1/versions`` feed or a config's ``/versions``. ``config`` holds each version's
     ``flagConfig`` dict itself (not a copy, which would cost more than the whole flattening).
     """
-    recs = _records(records)
+    return _versions_frame(_version_columns(_records(records)), kind)
+
+
+def _version_columns(recs: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The columns of the versions frame for ``recs``, as lists, all but ``kind``.
+
+    Lists of several batches can be joined (``+=``) and made one frame by ``_versions_frame``:
+    a snapshot keeps these compact lists of each page, not the page.
+    """
     fcs = [_map_or_empty(r.get("flagConfig")) for r in recs]
-    ids = _pluck(fcs, "id")
-    out: dict[str, list[Any]] = {
-        "config_id": ids,
-        "kind": _kinds(fcs, kind, ids, CONFIG_KINDS, _infer_config_kind),
+    return {
+        "config_id": _pluck(fcs, "id"),
         "config_key": _pluck(fcs, "key"),
         "version": _pluck(recs, "version"),
         "created_at": _pluck(recs, "createdAt"),
@@ -282,6 +288,11 @@ def versions(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
         "config": fcs,
         "extra": [_extra(r, _VERSION_KNOWN) for r in recs],
     }
+
+
+def _versions_frame(out: dict[str, list[Any]], kind: KindArg) -> pd.DataFrame:
+    """The versions frame of columns from ``_version_columns`` (``kind`` as ``versions``)."""
+    out["kind"] = _kinds(out["config"], kind, out["config_id"], CONFIG_KINDS, _infer_config_kind)
     frame = _frame("versions", out)
     return frame.sort_values(["config_id", "version"], kind="stable", ignore_index=True)
 
@@ -398,7 +409,7 @@ def _map_or_empty(value: Any) -> Mapping[str, Any]:
     return value if _is_map(value) else {}
 
 
-def _pluck(recs: list[Mapping[str, Any]], wire: str) -> list[Any]:
+def _pluck(recs: Sequence[Mapping[str, Any]], wire: str) -> list[Any]:
     return [r.get(wire) for r in recs]
 
 
