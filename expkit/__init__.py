@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from expkit._version import __version__
 from expkit.errors import (
     ApiError,
     AuthenticationError,
@@ -23,15 +24,15 @@ from expkit.errors import (
     ValidationError,
 )
 
-__version__ = "0.1.0"
-
 # public name -> (module, attribute); attribute None means the module itself
 _LAZY: dict[str, tuple[str, str | None]] = {
     "Client": ("expkit._client", "Client"),
     "Settings": ("expkit._request", "Settings"),
     "LegacyClient": ("expkit._legacy", "LegacyClient"),
     "connect": ("expkit._connect", "connect"),
-    "Snapshot": ("expkit._fetch", "Snapshot"),
+    "code_refs": ("expkit._code_refs", "code_refs"),
+    "Snapshot": ("expkit._snapshot", "Snapshot"),
+    "SnapshotError": ("expkit._snapshot", "SnapshotError"),
     "snapshot": ("expkit._fetch", "snapshot"),
     "fetch_flags": ("expkit._fetch", "fetch_flags"),
     "fetch_experiments": ("expkit._fetch", "fetch_experiments"),
@@ -65,10 +66,12 @@ __all__ = [
     "ServerError",
     "Settings",
     "Snapshot",
+    "SnapshotError",
     "TransportError",
     "ValidationError",
     "__version__",
     "changes",
+    "code_refs",
     "connect",
     "diff_versions",
     "edits",
@@ -91,9 +94,9 @@ __all__ = [
 if TYPE_CHECKING:
     from expkit import edits, fake, frames, hygiene, plots, report, widgets
     from expkit._client import Client
+    from expkit._code_refs import code_refs
     from expkit._connect import connect
     from expkit._fetch import (
-        Snapshot,
         fetch_deployments,
         fetch_experiments,
         fetch_flags,
@@ -104,6 +107,7 @@ if TYPE_CHECKING:
     from expkit._history import changes, diff_versions, rollout_history
     from expkit._legacy import LegacyClient
     from expkit._request import Settings
+    from expkit._snapshot import Snapshot, SnapshotError
 
 
 def __getattr__(name: str) -> Any:

@@ -1,3 +1,5 @@
+"""``python -m expkit``: the ``expkit`` command."""
+
 import sys
 
 from expkit.cli import main

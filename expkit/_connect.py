@@ -7,10 +7,28 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from expkit._client import Client
+
 if TYPE_CHECKING:
-    from expkit._client import Client
+    from expkit.fake import FakeServer
+
+__all__ = ["KEY_ENV", "ConnectedClient", "connect"]
 
 KEY_ENV = "AMPLITUDE_MANAGEMENT_API_KEY"
+
+
+class ConnectedClient(Client):
+    """The ``Client`` that ``expkit.connect()`` returns: a Client, and ``fake`` says on what.
+
+    ``fake`` is the ``FakeServer`` that ``connect()`` started for this client (the demo org or
+    the fixtures it was given), or None when the client is on the live API or ``base_url=``.
+    ``client.fake.state`` is the fake org itself; ``client.fake.stop()`` stops it early (it
+    stops by itself when the interpreter exits).
+    """
+
+    def __init__(self, *args: Any, fake: FakeServer | None = None, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self.fake = fake
 
 
 def connect(
@@ -18,15 +36,15 @@ def connect(
     *,
     quiet: bool = False,
     **client_options: Any,
-) -> Client:
+) -> ConnectedClient:
     """A Client on the live API if a key is configured, else on a local fake of the demo org.
 
     The key comes from ``api_key=`` or ``AMPLITUDE_MANAGEMENT_API_KEY``. Without one (or when
     ``fixtures=`` is given) a ``FakeServer`` is started on 127.0.0.1 over ``fixtures`` (default:
-    ``EXPKIT_FIXTURES``, else the bundled demo org) and stopped when the interpreter exits.
-    ``base_url=`` always gives a client on that server. One line says which.
+    ``EXPKIT_FIXTURES``, else the bundled demo org), stopped when the interpreter exits, and
+    reachable as the client's ``fake``. ``base_url=`` always gives a client on that server.
+    One line says which (none with ``quiet=True``).
     """
-    from expkit._client import Client
     from expkit.errors import ValidationError
 
     has_key = bool(client_options.get("api_key") or os.environ.get(KEY_ENV))
@@ -39,7 +57,7 @@ def connect(
             allowed="either fixtures= or base_url=",
         )
     if fixtures is None and (has_key or client_options.get("base_url") is not None):
-        client = Client(**client_options)
+        client = ConnectedClient(**client_options)
         if not quiet:
             print(f"expkit: live Amplitude Experiment API at {client.base_url}")
         return client
@@ -52,9 +70,10 @@ def connect(
     server.start()
     atexit.register(server.stop)
     client_options.pop("api_key", None)
-    client = server.client(**client_options)
-    # keep the server alive as long as the client is
-    client._fake_server = server  # type: ignore[attr-defined]
+    client_options.pop("base_url", None)
+    client = ConnectedClient(
+        api_key=server.api_key, base_url=server.url, fake=server, **client_options
+    )
     if not quiet:
         from expkit._paths import demo_fixtures
 

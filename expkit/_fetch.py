@@ -1,63 +1,59 @@
-"""Fetch helpers (client → records → frames) and ``Snapshot``: every frame of an org at once.
+"""Fetch helpers (client → records → frames), ``snapshot`` and ``refresh``.
 
 The snapshot is fast by design: versions come from the bulk ``/api/1/versions`` feed (1,000
 per page) instead of one request per config; the cursor lists run side by side; inclusions
 (two requests per variant) start as soon as a config list has arrived and run concurrently
 under the client's rate limiter; per-config version requests are made only for configs the
-feed cannot serve. ``Snapshot.refresh`` asks the feed what changed since ``taken_at`` and
-re-fetches only those configs.
+feed cannot serve. ``refresh`` asks the feed what changed since ``taken_at`` and re-fetches
+only those configs.
+
+Failure stops everything: when one request fails, a shared cancel event is set, queued work
+is cancelled and every worker checks the event before each request it sends; the pools are
+shut down (waiting for requests already on the wire) before the exception reaches the caller,
+so no request is sent after it. Pages are flattened as they arrive and their records dropped,
+so a snapshot holds the frames, not the frames and every parsed page besides.
+
+The ``Snapshot`` type (frames, save/load, equality) lives in ``expkit._snapshot``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from expkit import _gc, frames
-from expkit.errors import NotFoundError, ValidationError
+from expkit._snapshot import FRAME_NAMES, Snapshot, SnapshotError, _utc
+from expkit.errors import ApiError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
-    import argparse
-
     from expkit._client import Client
 
 __all__ = [
+    "FRAME_NAMES",
     "Snapshot",
+    "SnapshotError",
     "fetch_deployments",
     "fetch_experiments",
     "fetch_flags",
     "fetch_inclusions",
     "fetch_versions",
+    "refresh",
     "snapshot",
-    "snapshot_command",
 ]
 
 logger = logging.getLogger("expkit")
 
-FRAME_NAMES = (
-    "configs",
-    "variants",
-    "segments",
-    "conditions",
-    "versions",
-    "inclusions",
-    "deployments",
-    "groups",
-)
 _RESOURCE = {"flag": "flags", "experiment": "experiments"}
 _PAGE = 1000  # the API's page cap: what one list request returns at most
-_FORMAT = 1  # snapshot directory format, bumped on incompatible changes
 
 Timestamp = datetime | date | str
 _T = TypeVar("_T")
@@ -72,9 +68,25 @@ def _bar(progress: bool, desc: str, unit: str, total: int | None = None) -> tqdm
     )
 
 
-def _collect(items: Iterable[_T], bar: tqdm) -> list[_T]:
+class _Cancelled(Exception):
+    """Raised in a worker that was about to send a request after the work was cancelled."""
+
+
+def _checked(items: Iterable[_T], cancel: threading.Event | None) -> Iterator[_T]:
+    """``items``, checking ``cancel`` before each step (a lazy list sends a page request then)."""
+    it = iter(items)
+    while True:
+        if cancel is not None and cancel.is_set():
+            raise _Cancelled()
+        try:
+            yield next(it)
+        except StopIteration:
+            return
+
+
+def _collect(items: Iterable[_T], bar: tqdm, cancel: threading.Event | None = None) -> list[_T]:
     out: list[_T] = []
-    for item in items:
+    for item in _checked(items, cancel):
         out.append(item)
         bar.update(1)
     return out
@@ -113,23 +125,6 @@ def _check_kind(kind: Any) -> str:
     return str(kind)
 
 
-def _utc(value: Timestamp | None, field: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        when = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        when = None
-    if when is None or pd.isna(when):
-        raise ValidationError(
-            f"{field} must be a datetime, a date or an ISO 8601 string, got {value!r}.",
-            field=field,
-            value=value,
-            allowed="a datetime, a date, or a string like '2026-01-31T12:00:00Z'",
-        )
-    return when.tz_localize(UTC) if when.tzinfo is None else when.tz_convert(UTC)
-
-
 def _server_now(client: Client) -> pd.Timestamp:
     """The server's clock if a response told it, else this machine's (both UTC)."""
     when = client.server_time
@@ -140,30 +135,85 @@ def _id(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-class _Pool:
-    """A thread pool that cancels queued work and re-raises as soon as one task fails."""
+class _Cancel(threading.Event):
+    """Set when a job fails; holds the first failure, which is what the caller gets."""
 
-    def __init__(self, max_workers: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="expkit")
+    def __init__(self) -> None:
+        super().__init__()
+        self.failure: BaseException | None = None
+        self._lock = threading.Lock()
+
+    def fail(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.failure is None:
+                self.failure = exc
+        self.set()
+
+
+class _Pool:
+    """A thread pool whose work stops as soon as one task fails.
+
+    A task that fails sets the shared ``cancel`` event at once; tasks run only while it is
+    clear, and workers check it before each request (``_checked``, ``_guard``). Leaving the
+    pool by an exception sets it too, cancels queued tasks and waits for the running ones
+    (each stops before its next request), so once the exception reaches the caller no request
+    of this pool is sent any more. The caller gets the first failure, not a ``_Cancelled``
+    of some task that stopped because of it. Pools of one job share one ``cancel``.
+    """
+
+    def __init__(self, max_workers: int, cancel: _Cancel | None = None) -> None:
+        self.cancel = cancel if cancel is not None else _Cancel()
+        self._executor = ThreadPoolExecutor(
+            max_workers=max_workers, thread_name_prefix="expkit-fetch"
+        )
 
     def submit(self, fn: Callable[..., _T], *args: Any) -> Future[_T]:
-        return self._executor.submit(fn, *args)
+        return self._executor.submit(self._run, fn, *args)
+
+    def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        _guard(self.cancel)
+        try:
+            return fn(*args)
+        except _Cancelled:
+            raise
+        except BaseException as exc:
+            self.cancel.fail(exc)
+            raise
 
     def __enter__(self) -> _Pool:
         return self
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._executor.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if exc is not None:
+            if not isinstance(exc, _Cancelled):
+                self.cancel.fail(exc)
+            self.cancel.set()
+        self._executor.shutdown(wait=True, cancel_futures=exc is not None)
+        failure = self.cancel.failure
+        if isinstance(exc, _Cancelled) and failure is not None and failure is not exc:
+            raise failure.with_traceback(failure.__traceback__) from None
+
+
+def _guard(cancel: threading.Event | None) -> None:
+    """Raises ``_Cancelled`` when the work was cancelled: call it before sending a request."""
+    if cancel is not None and cancel.is_set():
+        raise _Cancelled()
 
 
 def _results(futures: list[Future[_T]]) -> list[_T]:
     """Every result in order; the first failure is raised without waiting for the rest."""
     pending = set(futures)
+    cancelled: BaseException | None = None
     while pending:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
         for fut in done:
-            if fut.exception() is not None:
-                raise fut.exception()  # type: ignore[misc]
+            exc = fut.exception()
+            if isinstance(exc, _Cancelled):
+                cancelled = exc  # the failure that caused it is raised elsewhere
+            elif exc is not None:
+                raise exc
+    if cancelled is not None:
+        raise cancelled
     return [f.result() for f in futures]
 
 
@@ -396,23 +446,92 @@ def _concat(name: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _fallback_versions(
-    feed: list[Mapping[str, Any]], configs: list[tuple[str, str]], since: pd.Timestamp | None
+    seen: Mapping[str, set[int]], configs: list[tuple[str, str]], since: pd.Timestamp | None
 ) -> list[tuple[str, str]]:
     """Configs whose history the feed cannot serve (no version, or gaps in 1..n)."""
     if since is not None:
         return []
-    seen: dict[str, set[int]] = {}
-    for rec in feed:
-        fc = rec.get("flagConfig")
-        number = rec.get("version")
-        if isinstance(fc, Mapping) and isinstance(number, int):
-            seen.setdefault(_id(fc.get("id")), set()).add(number)
     out = []
     for cid, kind in configs:
         numbers = seen.get(cid)
         if not numbers or len(numbers) != max(numbers) or min(numbers) != 1:
             out.append((cid, kind))
     return out
+
+
+def _share(new: Any, old: Any) -> Any:
+    """``new``, with every part equal to the same part of ``old`` replaced by ``old``'s object.
+
+    Versions of one config differ in a field or two: sharing the equal parts (compared in C)
+    keeps one copy of what did not change instead of one per version. Frames are never
+    mutated in place by expkit, so the shared parts are safe to share.
+    """
+    if new is old or old is None:
+        return new
+    if type(new) is type(old) and new == old:
+        return old
+    if type(new) is dict and type(old) is dict:
+        for key, value in new.items():
+            if key in old:
+                new[key] = _share(value, old[key])
+    elif type(new) is list and type(old) is list and len(new) == len(old):
+        for i, value in enumerate(new):
+            new[i] = _share(value, old[i])
+    return new
+
+
+class _Sharer:
+    """Shares equal parts between version records of the same config (see ``_share``)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, records: list[dict[str, Any]]) -> None:
+        for rec in records:
+            fc = rec.get("flagConfig")
+            if type(fc) is dict:
+                cid = _id(fc.get("id"))
+                previous = self._last.get(cid)
+                if previous is not None:
+                    _share(fc, previous)
+                self._last[cid] = fc
+
+
+def _feed_items(client: Client, params: Mapping[str, Any], body: Any) -> tuple[list[Any], Any]:
+    """The version objects and next cursor of one feed page, after checking its shape."""
+    url = client.http.url_for(_FEED, params)
+    items: Any
+    if isinstance(body, list):
+        items, cursor = body, None
+    elif isinstance(body, dict):
+        items = body.get("versions")
+        cursor = body.get("nextCursor")
+        if items is None and not set(body) - {"versions", "nextCursor"}:
+            items = []
+        if not isinstance(items, list):
+            raise _shape_error(url, f"an object with keys {sorted(map(str, body))[:8]}")
+    else:
+        what = "text (an HTML page?)" if isinstance(body, str) else f"a {type(body).__name__}"
+        raise _shape_error(url, what)
+    _check_versions(url, items)
+    return items, (None if cursor in (None, "") else cursor)
+
+
+def _check_versions(url: str, items: list[Any]) -> None:
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise _shape_error(url, f"a list whose item {i} is a {type(item).__name__}")
+
+
+def _shape_error(url: str, what: str) -> ApiError:
+    # the body itself is not quoted: a page echoing request headers would carry the key
+    return ApiError(
+        200,
+        "GET",
+        url,
+        f"unexpected page: {what}",
+        hint="expected a JSON object with a list of version objects under 'versions'",
+    )
 
 
 _FEED = "/api/1/versions"
@@ -483,14 +602,11 @@ class _Feed:
             params["start"] = _iso_ms(_at_ms(start))
         if end is not None:
             params["end"] = _iso_ms(_at_ms(end))
+        _guard(self._pool.cancel)
         body = self._client.http.request("GET", _FEED, params=params)
-        if isinstance(body, list):
-            items, cursor = body, None
-        else:
-            items = list((body or {}).get("versions") or [])
-            cursor = (body or {}).get("nextCursor")
+        items, cursor = _feed_items(self._client, params, body)
         self._bar.update(len(items))
-        return items, (None if cursor in (None, "") else cursor)
+        return items, cursor
 
     def _rest(self, start: int | None, end: int | None, cursor: Any) -> list[dict[str, Any]]:
         """The rest of one window by its cursor, page after page."""
@@ -499,19 +615,25 @@ class _Feed:
             params["start"] = _iso_ms(_at_ms(start))
         if end is not None:
             params["end"] = _iso_ms(_at_ms(end))
-        return _collect(self._client.http.paginate(_FEED, "versions", params=params), self._bar)
+        pages = self._client.http.paginate(_FEED, "versions", params=params)
+        items = _collect(pages, self._bar, self._pool.cancel)
+        _check_versions(self._client.http.url_for(_FEED, params), items)
+        return items
 
     def finish(
         self, earliest: pd.Timestamp | None, kinds: Mapping[str, str]
-    ) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-        """Every version record (each once) and their frame, once all windows are read.
+    ) -> tuple[dict[str, set[int]], pd.DataFrame, _Sharer]:
+        """The version numbers seen per config and the versions frame, once all windows are read.
 
-        Each window is flattened as it arrives, while the others are still on the wire.
+        Each page is flattened as it arrives, while the others are still on the wire, and its
+        records are dropped: the frame keeps each ``flagConfig`` (sharing the parts equal
+        between versions of one config), nothing else of the page.
         """
         low = _ms(earliest.isoformat()) if earliest is not None else None
         seen: set[tuple[str, Any]] = set()
-        out: list[dict[str, Any]] = []
+        numbers: dict[str, set[int]] = {}
         parts: list[pd.DataFrame] = []
+        share = _Sharer()
         while self._pending:
             done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -526,13 +648,18 @@ class _Feed:
                 fresh = []
                 for rec in items:
                     fc = rec.get("flagConfig")
-                    key = (_id(fc.get("id")) if isinstance(fc, Mapping) else "", rec.get("version"))
-                    if key not in seen:
-                        seen.add(key)
+                    cid = _id(fc.get("id")) if isinstance(fc, Mapping) else ""
+                    number = rec.get("version")
+                    if (cid, number) not in seen:
+                        seen.add((cid, number))
                         fresh.append(rec)
-                out.extend(fresh)
+                        if cid and isinstance(number, int):
+                            numbers.setdefault(cid, set()).add(number)
+                del items, result
+                share(fresh)
                 parts.append(frames.versions(fresh, kind=kinds))
-        return out, _concat("versions", parts)
+                del fresh
+        return numbers, _concat("versions", parts), share
 
     def _split(
         self,
@@ -560,8 +687,14 @@ class _Feed:
                 self._submit(start if i == 0 else edges[i], edges[i + 1])
 
 
-def _config_versions(client: Client, cid: str, kind: str) -> list[dict[str, Any]]:
-    return getattr(client, _RESOURCE[kind]).versions(cid)
+def _config_versions(client: Client, cid: str, kind: str) -> list[dict[str, Any]] | None:
+    """The config's versions, or None when it is gone (404): it vanished mid-snapshot."""
+    try:
+        return getattr(client, _RESOURCE[kind]).versions(cid)
+    except NotFoundError:
+        # like a variant whose inclusions 404: the config was deleted after the list was read
+        logger.warning("%s %s: disappeared while fetching its versions", kind, cid)
+        return None
 
 
 @_gc.pausing
@@ -586,6 +719,8 @@ def snapshot(
         # first and alone: its Date header says when the snapshot started
         deployment_records = _collect(client.deployments.iter(), bar)
     taken_at = _server_now(client)
+    deployments_frame = frames.deployments(deployment_records)
+    del deployment_records
 
     bars = {
         name: _bar(progress, name, unit)
@@ -597,21 +732,26 @@ def snapshot(
         )
     }
     windows = max(2, max_workers)
+    cancel = _Cancel()
     try:
-        # two pools: thousands of queued inclusion requests must not delay the feed's pages
-        with _Pool(windows + 4) as pool, _Pool(max_workers) as inclusion_pool:
+        # two pools: thousands of queued inclusion requests must not delay the feed's pages;
+        # one cancel event: a failure in either stops both
+        with _Pool(windows + 4, cancel) as pool, _Pool(max_workers, cancel) as inclusion_pool:
             feed_reader = _Feed(client, pool, since=since_ts, windows=windows, bar=bars["versions"])
             feed_reader.start()
             lists = {
                 pool.submit(
-                    _collect, client.flags.iter(include_archived=True), bars["configs"]
+                    _collect, client.flags.iter(include_archived=True), bars["configs"], cancel
                 ): "flag",
                 pool.submit(
-                    _collect, client.experiments.iter(include_archived=True), bars["configs"]
+                    _collect,
+                    client.experiments.iter(include_archived=True),
+                    bars["configs"],
+                    cancel,
                 ): "experiment",
             }
-            mutex_f = pool.submit(_collect, client.mutexes.iter(), bars["groups"])
-            holdout_f = pool.submit(_collect, client.holdouts.iter(), bars["groups"])
+            mutex_f = pool.submit(_collect, client.mutexes.iter(), bars["groups"], cancel)
+            holdout_f = pool.submit(_collect, client.holdouts.iter(), bars["groups"], cancel)
             config_records: dict[str, list[dict[str, Any]]] = {}
             submitted: list[Any] = []
             pending = set(lists)
@@ -635,8 +775,10 @@ def snapshot(
                 name: _sort(name, getattr(frames, name)(records, kind=kinds))
                 for name in ("configs", "variants", "segments", "conditions")
             }
-            feed, versions_frame = feed_reader.finish(_earliest(config_records.values()), kinds)
-            fallbacks = _fallback_versions(feed, configs_seen, since_ts)
+            earliest = _earliest(config_records.values())
+            del records, config_records
+            numbers, versions_frame, share = feed_reader.finish(earliest, kinds)
+            fallbacks = _fallback_versions(numbers, configs_seen, since_ts)
             extra_versions = _results(
                 [pool.submit(_config_versions, client, cid, kind) for cid, kind in fallbacks]
             )
@@ -646,20 +788,25 @@ def snapshot(
         for bar in bars.values():
             bar.close()
 
-    if fallbacks:
-        replaced = {cid for cid, _ in fallbacks}
+    # a config whose /versions answered 404 is gone: the feed's versions of it are kept
+    replaced = {
+        cid for (cid, _), recs in zip(fallbacks, extra_versions, strict=True) if recs is not None
+    }
+    if replaced:
+        extra = [r for recs in extra_versions if recs for r in recs]
+        share(extra)
         versions_frame = _concat(
             "versions",
             [
                 versions_frame[~versions_frame["config_id"].isin(replaced)],
-                frames.versions([r for recs in extra_versions for r in recs], kind=kinds),
+                frames.versions(extra, kind=kinds),
             ],
         )
     return Snapshot(
         **config_frames,
         versions=_sort("versions", versions_frame),
         inclusions=_sort("inclusions", frames.inclusions(inclusion_records)),
-        deployments=frames.deployments(deployment_records),
+        deployments=deployments_frame,
         groups=_concat(
             "groups",
             [
@@ -673,351 +820,200 @@ def snapshot(
     )
 
 
-@dataclass(frozen=True, eq=False, repr=False)
-class Snapshot:
-    """Every frame of an org, taken together, with when (``taken_at``, UTC) and from where.
+@_gc.pausing
+def refresh(
+    snap: Snapshot,
+    client: Client,
+    *,
+    inclusions: bool | None = None,
+    unversioned: bool = False,
+    progress: bool = True,
+    max_workers: int = 8,
+) -> Snapshot:
+    """A new snapshot: ``snap`` updated with only what changed since its ``taken_at``.
 
-    Frames follow ``expkit.frames.SCHEMA``. ``save(dir)`` / ``Snapshot.load(dir)`` round-trip
-    exactly (Parquet); ``refresh(client)`` returns a new, up-to-date snapshot cheaply.
+    Asks ``/api/1/versions?start=taken_at`` which configs changed, re-fetches just those
+    (one GET each, or the list when that takes fewer requests) and their inclusions
+    (``inclusions=None``: if this snapshot has them; ``True`` on a snapshot without them
+    fetches those of every config; ``False`` leaves none). Deployments and mutex/holdout groups
+    have no versions: they are re-fetched when a changed config refers to one this snapshot
+    does not know, or always with ``unversioned=True`` (three more requests).
     """
+    _check_workers(max_workers)
+    with_inclusions = snap.with_inclusions if inclusions is None else inclusions
+    _check_bool(with_inclusions, "inclusions")
+    _check_bool(unversioned, "unversioned")
 
-    configs: pd.DataFrame
-    variants: pd.DataFrame
-    segments: pd.DataFrame
-    conditions: pd.DataFrame
-    versions: pd.DataFrame
-    inclusions: pd.DataFrame
-    deployments: pd.DataFrame
-    groups: pd.DataFrame
-    taken_at: pd.Timestamp
-    source: str | None = None
-    with_inclusions: bool = True
-
-    def __post_init__(self) -> None:
-        for name in FRAME_NAMES:
-            if not isinstance(getattr(self, name), pd.DataFrame):
-                raise ValidationError(
-                    f"Snapshot.{name} must be a DataFrame, got {type(getattr(self, name)).__name__}",
-                    field=name,
-                    value=type(getattr(self, name)).__name__,
-                    allowed="a pandas DataFrame following expkit.frames.SCHEMA",
+    with _bar(progress, "versions", " versions") as bar:
+        feed: list[dict[str, Any]] = []
+        taken_at = None
+        for rec in client.versions.iter(start=snap.taken_at):
+            if not isinstance(rec, dict):
+                raise _shape_error(
+                    client.http.url_for(_FEED, {"start": str(snap.taken_at)}),
+                    f"a list with a {type(rec).__name__} among the versions",
                 )
-        object.__setattr__(self, "taken_at", _utc(self.taken_at, "taken_at"))
+            if taken_at is None:
+                # the first page's Date: anything later shows up in the next refresh
+                taken_at = _server_now(client)
+            feed.append(rec)
+            bar.update(1)
+    if taken_at is None:
+        taken_at = _server_now(client)
 
-    # ----------------------------------------------------------------- views
+    known = set(
+        zip(snap.versions["config_id"].tolist(), snap.versions["version"].tolist(), strict=True)
+    )
+    new_versions = []
+    for rec in feed:
+        fc = rec.get("flagConfig")
+        if not isinstance(fc, Mapping):
+            continue
+        if (_id(fc.get("id")), rec.get("version")) not in known:
+            new_versions.append(rec)
+    kinds = dict(zip(snap.configs["id"].tolist(), snap.configs["kind"].tolist(), strict=True))
+    changed: dict[str, str] = {}
+    for rec in new_versions:
+        cid = _id(rec["flagConfig"].get("id"))
+        changed.setdefault(cid, kinds.get(cid) or frames._infer_config_kind(rec["flagConfig"]))
+    kinds.update(changed)
 
-    def frames(self) -> dict[str, pd.DataFrame]:
-        """The frames by name, in schema order."""
-        return {name: getattr(self, name) for name in FRAME_NAMES}
-
-    def counts(self) -> dict[str, int]:
-        """Rows per frame."""
-        return {name: len(df) for name, df in self.frames().items()}
-
-    def equals(self, other: object) -> bool:
-        """Whether ``other`` is a snapshot with equal frames (values and dtypes) and taken_at."""
-        if not isinstance(other, Snapshot) or self.taken_at != other.taken_at:
-            return False
-        for name in FRAME_NAMES:
-            try:
-                pd.testing.assert_frame_equal(getattr(self, name), getattr(other, name))
-            except AssertionError:
-                return False
-        return True
-
-    def _summary(self) -> list[tuple[str, str]]:
-        counts = self.counts()
-        kinds = self.configs["kind"].value_counts() if len(self.configs) else {}
-        configs = f"{counts['configs']:,}"
-        if len(self.configs):
-            configs += (
-                f" ({int(kinds.get('flag', 0)):,} flags, "
-                f"{int(kinds.get('experiment', 0)):,} experiments)"
+    records = _changed_configs(snap, client, changed, progress=progress, max_workers=max_workers)
+    targets = [
+        t
+        for kind in _RESOURCE
+        for t in _variants_of([r for r in records if changed[_id(r.get("id"))] == kind], kind)
+    ]
+    # a snapshot taken without inclusions has none to keep: fetch those of every config
+    fetch_all = with_inclusions and not snap.with_inclusions
+    if fetch_all:
+        unchanged = snap.variants[~snap.variants["config_id"].isin(set(changed))]
+        targets = _frame_variants(unchanged) + targets
+    deployments, groups = snap.deployments, snap.groups
+    with _Pool(max_workers) as pool:
+        inc_bar = _bar(progress, "inclusions", " requests")
+        with inc_bar:
+            submitted = (
+                _submit_inclusions(pool, client, targets, inc_bar) if with_inclusions else []
             )
-        rows = [("taken_at", self.taken_at.isoformat()), ("source", self.source or "unknown")]
-        rows.append(("configs", configs))
-        for name in FRAME_NAMES[1:]:
-            text = f"{counts[name]:,}"
-            if name == "inclusions" and not self.with_inclusions:
-                text += " (not fetched)"
-            rows.append((name, text))
-        return rows
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={v}" for k, v in self._summary())
-        return f"Snapshot({inner})"
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        body = "".join(
-            f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"
-            f"{escape(v)}</td></tr>"
-            for k, v in self._summary()
-        )
-        return f"<table><caption>expkit Snapshot</caption>{body}</table>"
-
-    # ----------------------------------------------------------------- persistence
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Writes the snapshot to directory ``path`` (Parquet + ``meta.json``); returns it.
-
-        Dict and list cells are stored as JSON text and decoded by ``load``, and every dtype is
-        recorded, so ``Snapshot.load(path)`` gives frames equal to these.
-        """
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        meta: dict[str, Any] = {
-            "format": _FORMAT,
-            "expkit_version": _version(),
-            "taken_at": self.taken_at.isoformat(),
-            "source": self.source,
-            "with_inclusions": self.with_inclusions,
-            "counts": self.counts(),
-            "dtypes": {},
-            "json_columns": {},
-        }
-        for name, df in self.frames().items():
-            encoded = {}
-            json_cols = []
-            for col in df.columns:
-                if df[col].dtype == object:
-                    json_cols.append(col)
-                    encoded[col] = pd.array([_dump(v) for v in df[col].tolist()], dtype="string")
-                else:
-                    encoded[col] = df[col].array
-            table = pd.DataFrame(encoded, columns=list(df.columns))
-            table.to_parquet(out / f"{name}.parquet", engine="pyarrow", index=False)
-            # pairs, not a dict: meta.json has sorted keys, and column order must survive
-            meta["dtypes"][name] = [[col, str(dtype)] for col, dtype in df.dtypes.items()]
-            meta["json_columns"][name] = json_cols
-        (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        return out
-
-    @classmethod
-    @_gc.pausing
-    def load(cls, path: str | os.PathLike[str]) -> Snapshot:
-        """The snapshot saved in directory ``path`` by ``Snapshot.save``."""
-        src = Path(path)
-        meta_path = src / "meta.json"
-        if not meta_path.is_file():
-            raise ValidationError(
-                f"{src} is not a snapshot directory (no meta.json); write one with snap.save()",
-                field="path",
-                value=str(src),
-                allowed="a directory written by Snapshot.save",
+            refetch_deployments, refetch_groups = _unknown_refs(snap, records, unversioned)
+            quiet = _bar(False, "", "")
+            dep_f = (
+                pool.submit(_collect, client.deployments.iter(), quiet, pool.cancel)
+                if refetch_deployments
+                else None
             )
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format") != _FORMAT:
-            raise ValidationError(
-                f"{src}: snapshot format {meta.get('format')!r} is not supported",
-                field="path",
-                value=meta.get("format"),
-                allowed=(_FORMAT,),
+            mutex_f = (
+                pool.submit(_collect, client.mutexes.iter(), quiet, pool.cancel)
+                if refetch_groups
+                else None
             )
-        missing = [
-            f"{name}.parquet" for name in FRAME_NAMES if not (src / f"{name}.parquet").is_file()
-        ]
-        if missing:
-            raise ValidationError(
-                f"{src}: incomplete snapshot, missing {', '.join(missing)}; save it again",
-                field="path",
-                value=str(src),
-                allowed="a directory written by Snapshot.save",
+            holdout_f = (
+                pool.submit(_collect, client.holdouts.iter(), quiet, pool.cancel)
+                if refetch_groups
+                else None
             )
-        loaded = {}
-        for name in FRAME_NAMES:
-            table = pd.read_parquet(src / f"{name}.parquet", engine="pyarrow")
-            dtypes = dict(meta["dtypes"][name])
-            cols = {}
-            for col, dtype in dtypes.items():
-                if col in meta["json_columns"][name]:
-                    cols[col] = pd.Series(
-                        [None if pd.isna(v) else json.loads(v) for v in table[col].tolist()],
-                        dtype=object,
-                    ).array
-                else:
-                    cols[col] = table[col].astype(dtype).array
-            loaded[name] = pd.DataFrame(cols, columns=list(dtypes), index=pd.RangeIndex(len(table)))
-        return cls(
-            **loaded,
-            taken_at=pd.Timestamp(meta["taken_at"]),
-            source=meta.get("source"),
-            with_inclusions=bool(meta.get("with_inclusions", True)),
-        )
-
-    # ----------------------------------------------------------------- refresh
-
-    @_gc.pausing
-    def refresh(
-        self,
-        client: Client,
-        *,
-        inclusions: bool | None = None,
-        unversioned: bool = False,
-        progress: bool = True,
-        max_workers: int = 8,
-    ) -> Snapshot:
-        """A new snapshot, updated with only what changed since ``taken_at``.
-
-        Asks ``/api/1/versions?start=taken_at`` which configs changed, re-fetches just those
-        (one GET each, or the list when that takes fewer requests) and their inclusions
-        (``inclusions=None``: if this snapshot has them; ``True`` on a snapshot without them
-        fetches those of every config; ``False`` leaves none). Deployments and mutex/holdout groups
-        have no versions: they are re-fetched when a changed config refers to one this snapshot
-        does not know, or always with ``unversioned=True`` (three more requests).
-        """
-        _check_workers(max_workers)
-        with_inclusions = self.with_inclusions if inclusions is None else inclusions
-        _check_bool(with_inclusions, "inclusions")
-        _check_bool(unversioned, "unversioned")
-
-        with _bar(progress, "versions", " versions") as bar:
-            feed: list[dict[str, Any]] = []
-            taken_at = None
-            for rec in client.versions.iter(start=self.taken_at):
-                if taken_at is None:
-                    # the first page's Date: anything later shows up in the next refresh
-                    taken_at = _server_now(client)
-                feed.append(rec)
-                bar.update(1)
-        if taken_at is None:
-            taken_at = _server_now(client)
-
-        known = set(
-            zip(self.versions["config_id"].tolist(), self.versions["version"].tolist(), strict=True)
-        )
-        new_versions = []
-        for rec in feed:
-            fc = rec.get("flagConfig")
-            if not isinstance(fc, Mapping):
-                continue
-            if (_id(fc.get("id")), rec.get("version")) not in known:
-                new_versions.append(rec)
-        kinds = dict(zip(self.configs["id"].tolist(), self.configs["kind"].tolist(), strict=True))
-        changed: dict[str, str] = {}
-        for rec in new_versions:
-            cid = _id(rec["flagConfig"].get("id"))
-            changed.setdefault(cid, kinds.get(cid) or frames._infer_config_kind(rec["flagConfig"]))
-        kinds.update(changed)
-
-        records = self._changed_configs(client, changed, progress=progress, max_workers=max_workers)
-        targets = [
-            t
-            for kind in _RESOURCE
-            for t in _variants_of([r for r in records if changed[_id(r.get("id"))] == kind], kind)
-        ]
-        # a snapshot taken without inclusions has none to keep: fetch those of every config
-        fetch_all = with_inclusions and not self.with_inclusions
-        if fetch_all:
-            unchanged = self.variants[~self.variants["config_id"].isin(set(changed))]
-            targets = _frame_variants(unchanged) + targets
-        deployments, groups = self.deployments, self.groups
-        with _Pool(max_workers) as pool:
-            inc_bar = _bar(progress, "inclusions", " requests")
-            with inc_bar:
-                submitted = (
-                    _submit_inclusions(pool, client, targets, inc_bar) if with_inclusions else []
+            inclusion_records = _inclusion_records(submitted)
+            if dep_f is not None:
+                deployments = frames.deployments(dep_f.result())
+            if mutex_f is not None and holdout_f is not None:
+                groups = _concat(
+                    "groups",
+                    [
+                        frames.groups(mutex_f.result(), kind="mutex"),
+                        frames.groups(holdout_f.result(), kind="holdout"),
+                    ],
                 )
-                refetch_deployments, refetch_groups = self._unknown_refs(records, unversioned)
-                dep_f = pool.submit(client.deployments.list) if refetch_deployments else None
-                mutex_f = pool.submit(client.mutexes.list) if refetch_groups else None
-                holdout_f = pool.submit(client.holdouts.list) if refetch_groups else None
-                inclusion_records = _inclusion_records(submitted)
-                if dep_f is not None:
-                    deployments = frames.deployments(dep_f.result())
-                if mutex_f is not None and holdout_f is not None:
-                    groups = _concat(
-                        "groups",
-                        [
-                            frames.groups(mutex_f.result(), kind="mutex"),
-                            frames.groups(holdout_f.result(), kind="holdout"),
-                        ],
-                    )
 
-        ids = set(changed)
-        fetched = {_id(r.get("id")) for r in records}
+    ids = set(changed)
+    fetched = {_id(r.get("id")) for r in records}
 
-        def merged(name: str, old: pd.DataFrame, new: pd.DataFrame, key: str) -> pd.DataFrame:
-            keep = old[~old[key].isin(ids)] if ids else old
-            return _sort(name, _concat(name, [keep, new]))
+    def merged(name: str, old: pd.DataFrame, new: pd.DataFrame, key: str) -> pd.DataFrame:
+        keep = old[~old[key].isin(ids)] if ids else old
+        return _sort(name, _concat(name, [keep, new]))
 
-        inclusions_frame = frames.empty("inclusions")
-        if fetch_all:
-            inclusions_frame = _sort("inclusions", frames.inclusions(inclusion_records))
-        elif with_inclusions:
-            inclusions_frame = merged(
-                "inclusions", self.inclusions, frames.inclusions(inclusion_records), "config_id"
-            )
-        versions = _concat("versions", [self.versions, frames.versions(new_versions, kind=kinds)])
-        gone = ids - fetched
-        if gone:
-            logger.warning("configs %s have new versions but could not be fetched", sorted(gone))
-        return Snapshot(
-            configs=merged("configs", self.configs, frames.configs(records, kind=kinds), "id"),
-            variants=merged(
-                "variants", self.variants, frames.variants(records, kind=kinds), "config_id"
-            ),
-            segments=merged(
-                "segments", self.segments, frames.segments(records, kind=kinds), "config_id"
-            ),
-            conditions=merged(
-                "conditions", self.conditions, frames.conditions(records, kind=kinds), "config_id"
-            ),
-            versions=_sort("versions", versions),
-            inclusions=inclusions_frame,
-            deployments=deployments,
-            groups=groups,
-            taken_at=taken_at,
-            source=client.base_url,
-            with_inclusions=with_inclusions,
+    inclusions_frame = frames.empty("inclusions")
+    if fetch_all:
+        inclusions_frame = _sort("inclusions", frames.inclusions(inclusion_records))
+    elif with_inclusions:
+        inclusions_frame = merged(
+            "inclusions", snap.inclusions, frames.inclusions(inclusion_records), "config_id"
         )
-
-    def _changed_configs(
-        self, client: Client, changed: Mapping[str, str], *, progress: bool, max_workers: int
-    ) -> list[dict[str, Any]]:
-        """The current records of ``changed`` configs, by GET each or by list, whichever is fewer."""
-        by_kind: dict[str, list[str]] = {}
-        for cid, kind in changed.items():
-            by_kind.setdefault(kind, []).append(cid)
-        out: list[dict[str, Any]] = []
-        with _Pool(max_workers) as pool, _bar(progress, "configs", " configs") as bar:
-            tasks: list[Future[Any]] = []
-            present = set(self.configs["id"].tolist())
-            for kind, cids in by_kind.items():
-                resource = getattr(client, _RESOURCE[kind])
-                known = int((self.configs["kind"] == kind).sum())
-                new = sum(1 for c in cids if c not in present)
-                pages = max(1, math.ceil((known + new) / _PAGE))
-                if pages < len(cids):
-                    tasks.append(pool.submit(_pick, resource, set(cids), bar))
-                else:
-                    tasks.extend(pool.submit(_get_or_none, resource, cid, bar) for cid in cids)
-            for result in _results(tasks):
-                if isinstance(result, list):
-                    out.extend(result)
-                elif result is not None:
-                    out.append(result)
-        return out
-
-    def _unknown_refs(self, records: list[dict[str, Any]], unversioned: bool) -> tuple[bool, bool]:
-        if unversioned:
-            return True, True
-        deployment_ids = set(self.deployments["id"].dropna().tolist())
-        group_ids = set(self.groups["id"].dropna().tolist()) | set(self.configs["id"].tolist())
-        deployments = groups = False
-        for rec in records:
-            for dep in rec.get("deployments") or []:
-                deployments |= _id(dep) not in deployment_ids
-            parents = (rec.get("parentDependencies") or {}).get("flags") or {}
-            if isinstance(parents, Mapping):
-                groups |= any(_id(p) not in group_ids for p in parents)
-        return deployments, groups
+    versions = _concat("versions", [snap.versions, frames.versions(new_versions, kind=kinds)])
+    gone = ids - fetched
+    if gone:
+        logger.warning("configs %s have new versions but could not be fetched", sorted(gone))
+    return Snapshot(
+        configs=merged("configs", snap.configs, frames.configs(records, kind=kinds), "id"),
+        variants=merged(
+            "variants", snap.variants, frames.variants(records, kind=kinds), "config_id"
+        ),
+        segments=merged(
+            "segments", snap.segments, frames.segments(records, kind=kinds), "config_id"
+        ),
+        conditions=merged(
+            "conditions", snap.conditions, frames.conditions(records, kind=kinds), "config_id"
+        ),
+        versions=_sort("versions", versions),
+        inclusions=inclusions_frame,
+        deployments=deployments,
+        groups=groups,
+        taken_at=taken_at,
+        source=client.base_url,
+        with_inclusions=with_inclusions,
+    )
 
 
-def _pick(resource: Any, cids: set[str], bar: tqdm) -> list[dict[str, Any]]:
+def _changed_configs(
+    snap: Snapshot, client: Client, changed: Mapping[str, str], *, progress: bool, max_workers: int
+) -> list[dict[str, Any]]:
+    """The current records of ``changed`` configs, by GET each or by list, whichever is fewer."""
+    by_kind: dict[str, list[str]] = {}
+    for cid, kind in changed.items():
+        by_kind.setdefault(kind, []).append(cid)
+    out: list[dict[str, Any]] = []
+    with _Pool(max_workers) as pool, _bar(progress, "configs", " configs") as bar:
+        tasks: list[Future[Any]] = []
+        present = set(snap.configs["id"].tolist())
+        for kind, cids in by_kind.items():
+            resource = getattr(client, _RESOURCE[kind])
+            known = int((snap.configs["kind"] == kind).sum())
+            new = sum(1 for c in cids if c not in present)
+            pages = max(1, math.ceil((known + new) / _PAGE))
+            if pages < len(cids):
+                tasks.append(pool.submit(_pick, resource, set(cids), bar, pool.cancel))
+            else:
+                tasks.extend(pool.submit(_get_or_none, resource, cid, bar) for cid in cids)
+        for result in _results(tasks):
+            if isinstance(result, list):
+                out.extend(result)
+            elif result is not None:
+                out.append(result)
+    return out
+
+
+def _unknown_refs(
+    snap: Snapshot, records: list[dict[str, Any]], unversioned: bool
+) -> tuple[bool, bool]:
+    if unversioned:
+        return True, True
+    deployment_ids = set(snap.deployments["id"].dropna().tolist())
+    group_ids = set(snap.groups["id"].dropna().tolist()) | set(snap.configs["id"].tolist())
+    deployments = groups = False
+    for rec in records:
+        for dep in rec.get("deployments") or []:
+            deployments |= _id(dep) not in deployment_ids
+        parents = (rec.get("parentDependencies") or {}).get("flags") or {}
+        if isinstance(parents, Mapping):
+            groups |= any(_id(p) not in group_ids for p in parents)
+    return deployments, groups
+
+
+def _pick(
+    resource: Any, cids: set[str], bar: tqdm, cancel: threading.Event | None = None
+) -> list[dict[str, Any]]:
     out = []
-    for rec in resource.iter(include_archived=True):
+    for rec in _checked(resource.iter(include_archived=True), cancel):
         if _id(rec.get("id")) in cids:
             out.append(rec)
             bar.update(1)
@@ -1031,39 +1027,3 @@ def _get_or_none(resource: Any, cid: str, bar: tqdm) -> dict[str, Any] | None:
         return None
     bar.update(1)
     return rec
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
-
-
-def _version() -> str:
-    from expkit import __version__
-
-    return __version__
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def snapshot_command(args: argparse.Namespace) -> int:
-    """``expkit snapshot --out DIR``: take a snapshot of the org and save it; returns 0."""
-    from expkit._connect import connect
-
-    options: dict[str, Any] = {}
-    if getattr(args, "region", None):
-        options["region"] = args.region
-    client = connect(getattr(args, "fixtures", None), quiet=False, **options)
-    snap = snapshot(
-        client,
-        inclusions=bool(getattr(args, "inclusions", True)),
-        progress=bool(getattr(args, "progress", True)),
-    )
-    out = snap.save(args.out)
-    counts = snap.counts()
-    print(
-        f"expkit: snapshot of {counts['configs']:,} configs, {counts['versions']:,} versions, "
-        f"{counts['inclusions']:,} inclusions taken at {snap.taken_at.isoformat()} "
-        f"saved to {out}"
-    )
-    return 0

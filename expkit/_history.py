@@ -81,8 +81,8 @@ _LIST_IDS = {"variants": "key", "target_segments": "name", "conditions": "prop"}
 _LEAVES = frozenset({"payload"})
 
 
-def _frame(columns: dict[str, list[Any]], schema: Mapping[str, str]) -> pd.DataFrame:
-    data = {}
+def _frame(columns: dict[str, list[Any]], schema: Mapping[str, Any]) -> pd.DataFrame:
+    data: dict[str, Any] = {}
     for name, dtype in schema.items():
         values = columns.get(name, [])
         if dtype.startswith("datetime"):
@@ -260,7 +260,7 @@ def _version_columns(frame: pd.DataFrame, keys: list[Any]) -> dict[str, Any]:
     """The version-level columns of the history, cast once to their declared dtypes."""
     out: dict[str, Any] = {}
     for name in _META:
-        dtype = HISTORY_SCHEMA[name]
+        dtype: Any = HISTORY_SCHEMA[name]
         if name in frame.columns:
             column = frame[name]
         elif name == "config_key":
@@ -442,7 +442,12 @@ def changes(versions_frame: pd.DataFrame) -> pd.DataFrame:
         meta = [_scalar(row.get(name)) for name in meta_names]
         if row["config_id"] != previous_id:
             first = "(created)" if meta[3] == 1 else "(earliest in frame)"
-            diff = {"path": [first], "old": [None], "new": [None], "change": ["added"]}
+            diff: dict[str, list[Any]] = {
+                "path": [first],
+                "old": [None],
+                "new": [None],
+                "change": ["added"],
+            }
         else:
             diff = _diff_rows(previous, config)
         for i in range(len(diff["path"])):

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any, TypeGuard
 
 __all__ = [
     "EVERYONE_ELSE",
@@ -40,7 +41,7 @@ __all__ = [
 EVERYONE_ELSE = "everyone else"
 
 
-def _is_map(value: Any) -> bool:
+def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
     # plain dicts first: an ABC isinstance check costs ~10× more
     return type(value) is dict or isinstance(value, Mapping)
 
@@ -86,16 +87,24 @@ def shares(weights: Mapping[str, Any] | None, variant_keys: Sequence[str]) -> di
     Only ``variant_keys`` take part: weights for other keys are ignored, and a variant with
     no weight has weight 0. The result has one entry per variant key, in order.
     """
-    weights = weights if _is_map(weights) else {}
-    values = {key: weight_value(weights.get(key)) for key in variant_keys}
+    given: Mapping[str, Any] = weights if _is_map(weights) else {}
+    values = {key: weight_value(given.get(key)) for key in variant_keys}
     total = math.fsum(values.values())
     if total <= 0:
         return dict.fromkeys(values, 0.0)
     return {key: value / total for key, value in values.items()}
 
 
-def variant_keys(config: Mapping[str, Any]) -> list[str]:
-    """The config's variant keys in order; without a ``variants`` list, its weights' keys."""
+def variant_keys(config: Mapping[str, Any], *, from_weights: bool = True) -> list[str]:
+    """The config's variant keys, in order, each once.
+
+    The keys of its ``variants`` list (a variant is a mapping with a ``key``, or a bare key;
+    keys are read as text, entries without a key are skipped). Without a ``variants`` list
+    (an old or partial version), the keys of its everyone-else weights, because the rollout
+    math must still say who gets what; ``from_weights=False`` answers ``[]`` instead, for
+    checks that compare the weights *with* the declared variants (hygiene's
+    ``weight-mismatch``), where weights cannot vouch for themselves.
+    """
     variants = config.get("variants")
     if isinstance(variants, list):
         keys: list[str] = []
@@ -104,6 +113,8 @@ def variant_keys(config: Mapping[str, Any]) -> list[str]:
             if key is not None and str(key) not in keys:
                 keys.append(str(key))
         return keys
+    if not from_weights:
+        return []
     weights = _get(config, "rolloutWeights", "rollout_weights")
     return [str(key) for key in weights] if _is_map(weights) else []
 
@@ -130,7 +141,8 @@ def effective(
     return {key: pct * share for key, share in variant_shares.items()}
 
 
-class Population(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Population:
     """Everyone else (``index`` None) or one target segment of a config."""
 
     name: str
@@ -163,8 +175,8 @@ def populations(config: Mapping[str, Any]) -> list[Population]:
             weights=weights if _is_map(weights) else {},
         )
     ]
-    for index, segment in enumerate(_segments(config)):
-        segment = segment if _is_map(segment) else {}
+    for index, raw in enumerate(_segments(config)):
+        segment: Mapping[str, Any] = raw if _is_map(raw) else {}
         name = segment.get("name")
         seg_weights = _get(segment, "rolloutWeights", "rollout_weights")
         out.append(

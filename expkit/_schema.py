@@ -12,13 +12,15 @@ record's fields that have no column of their own (never dropped).
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Final
 
-STRING = "string"
-INT = "Int64"
-FLOAT = "Float64"
-BOOL = "boolean"
-TIME = "datetime64[ns, UTC]"
-OBJECT = "object"
+# Final: their literal types select pandas-stubs' typed overloads of pd.array / astype
+STRING: Final = "string"
+INT: Final = "Int64"
+FLOAT: Final = "Float64"
+BOOL: Final = "boolean"
+TIME: Final = "datetime64[ns, UTC]"
+OBJECT: Final = "object"
 
 # (frame, column, dtype, meaning); frames and columns in display order
 _TABLE: tuple[tuple[str, str, str, str], ...] = (

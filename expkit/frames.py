@@ -157,7 +157,7 @@ def variants(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
         items = [v for v in _list(rec.get("variants")) if _is_map(v)]
         if not items:
             continue
-        weights = rec.get("rolloutWeights")
+        weights: Any = rec.get("rolloutWeights")
         if not _is_map(weights):
             weights = {}
         found: list[float | None] = []
@@ -266,7 +266,7 @@ def versions(records: Records, *, kind: KindArg = None) -> pd.DataFrame:
     ``flagConfig`` dict itself (not a copy, which would cost more than the whole flattening).
     """
     recs = _records(records)
-    fcs = [fc if _is_map(fc := r.get("flagConfig")) else {} for r in recs]
+    fcs = [_map_or_empty(r.get("flagConfig")) for r in recs]
     ids = _pluck(fcs, "id")
     out: dict[str, list[Any]] = {
         "config_id": ids,
@@ -394,6 +394,10 @@ def _is_map(value: Any) -> bool:
     return type(value) is dict or isinstance(value, Mapping)
 
 
+def _map_or_empty(value: Any) -> Mapping[str, Any]:
+    return value if _is_map(value) else {}
+
+
 def _pluck(recs: list[Mapping[str, Any]], wire: str) -> list[Any]:
     return [r.get(wire) for r in recs]
 
@@ -500,11 +504,11 @@ def _str_list(value: Any) -> list[str]:
     return []
 
 
-_STR = frozenset({str})
-_STR_NONE = frozenset({str, type(None)})
-_INT_NONE = frozenset({int, type(None)})
-_NUM_NONE = frozenset({int, float, type(None)})
-_BOOL_NONE = frozenset({bool, type(None)})
+_STR: frozenset[type] = frozenset({str})
+_STR_NONE: frozenset[type] = frozenset({str, type(None)})
+_INT_NONE: frozenset[type] = frozenset({int, type(None)})
+_NUM_NONE: frozenset[type] = frozenset({int, float, type(None)})
+_BOOL_NONE: frozenset[type] = frozenset({bool, type(None)})
 
 
 def _only(values: Iterable[Any], types: frozenset[type]) -> bool:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -109,7 +109,16 @@ def _stack_colors(color: Any, defaults: Mapping[str, str], *, what: str) -> dict
 def _date_axis(ax: Axes) -> None:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    # day ticks read "Nov 05", not a bare "05" beside a "2026-Nov" offset; the year goes to
+    # the offset only
+    ax.xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(
+            locator,
+            formats=["%Y", "%b", "%b %d", "%H:%M", "%H:%M", "%S.%f"],
+            zero_formats=["", "%Y", "%b", "%b %d", "%H:%M", "%H:%M"],
+            offset_formats=["", "%Y", "%Y", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"],
+        )
+    )
     ax.set_xlabel("Date (UTC)")
 
 
@@ -662,7 +671,8 @@ def _check_freq(freq: Any) -> None:
 def _unit(freq: str) -> str:
     """The period's name for titles: "week", "2 weeks", "month"; else the frequency as given."""
     offset = pd.Period("2026-01-01", freq=freq).freq
-    base = pd.Period("2026-01-01", freq=offset.base).freqstr  # "M", where offsets say "ME"
+    base_offset: Any = offset.base
+    base = pd.Period("2026-01-01", freq=base_offset).freqstr  # "M", where offsets say "ME"
     name = _FREQ_NAMES.get(base.upper().split("-")[0])
     if name is None:
         return str(freq)
@@ -684,11 +694,13 @@ def _activity(versions_frame: pd.DataFrame, freq: str) -> pd.DataFrame:
     ordinals = times[valid].dt.to_period(offset.base).array.asi8
     if len(ordinals):
         ordinals = ordinals.min() + (ordinals - ordinals.min()) // offset.n * offset.n
-    periods = pd.PeriodIndex.from_ordinals(ordinals, freq=offset)
+    # from_ordinals is public pandas API that pandas-stubs does not declare
+    periods: pd.PeriodIndex = cast(Any, pd.PeriodIndex).from_ordinals(ordinals, freq=offset)
     kinds = versions_frame["kind"].astype("string").fillna("other")[valid]
     frame = pd.DataFrame({"period": periods, "kind": kinds.to_numpy()})
     counts = frame.groupby(["period", "kind"]).size().unstack("kind", fill_value=0)
-    full = pd.period_range(counts.index.min(), counts.index.max(), freq=counts.index.freq)
+    index = cast(pd.PeriodIndex, counts.index)
+    full = pd.period_range(index.min(), index.max(), freq=index.freq)
     counts = counts.reindex(full, fill_value=0)
     order = [k for k in KIND_COLORS if k in counts.columns] + sorted(
         k for k in counts.columns if k not in KIND_COLORS
@@ -735,8 +747,9 @@ def change_activity(
         what="kind",
     )
     bar_kwargs = {"linewidth": 0, **kwargs}
-    starts = counts.index.start_time
-    lengths = (counts.index.end_time - starts) / timedelta(days=1)
+    periods = cast(pd.PeriodIndex, counts.index)
+    starts = periods.start_time
+    lengths = (periods.end_time - starts) / timedelta(days=1)
     x = [float(mdates.date2num(s)) for s in starts]
     width = np.asarray(lengths, dtype=float) * 0.8
     bottom = np.zeros(len(counts))

@@ -3,16 +3,15 @@
 ``write(findings, snapshot, out_dir)`` renders the files (jinja2 templates in
 ``expkit/templates``, autoescaped: every string from the API is escaped in the HTML); the HTML is
 self-contained (inline CSS, plots embedded as PNG data URIs) so it opens offline and can be
-mailed. ``report_command(args)`` is ``expkit report``.
+mailed. ``expkit report`` (in :mod:`expkit.cli`) runs it from the command line.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
 import os
-import sys
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +20,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pandas as pd
 
 from expkit import hygiene
-from expkit.errors import ExpkitError, ValidationError
+from expkit._atomic import write_text_atomic
+from expkit.errors import ValidationError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from expkit._fetch import Snapshot
 
-__all__ = ["Comparison", "compare", "report_command", "write"]
+__all__ = ["Comparison", "compare", "write"]
 
 FILES = ("report.html", "findings.csv", "summary.md")
 # rules whose findings depend on the clock, not on the org's state: not compared week over week
@@ -38,6 +38,11 @@ _MAX_HISTORY_PLOTS = 6
 _PLOT_DPI = 144
 _HISTORY_WINDOW = pd.Timedelta(days=120)
 _SEVERITY_LABELS = {"error": "Errors", "warning": "Warnings", "info": "Info"}
+_SEVERITY_HINTS = {
+    "error": "broken now: fix these first",
+    "warning": "stale or risky: clean up",
+    "info": "worth a look",
+}
 
 
 class Comparison(NamedTuple):
@@ -132,13 +137,10 @@ def _write(
     )
     env = _environment()
     out.mkdir(parents=True, exist_ok=True)
-    (out / "report.html").write_text(
-        env.get_template("report.html").render(context), encoding="utf-8"
-    )
-    (out / "summary.md").write_text(
-        env.get_template("summary.md").render(context), encoding="utf-8"
-    )
-    hygiene.write_findings(findings, out / "findings.csv")
+    # each file is replaced whole: a crash mid-write leaves last week's file, never half
+    write_text_atomic(out / "report.html", env.get_template("report.html").render(context))
+    write_text_atomic(out / "summary.md", env.get_template("summary.md").render(context))
+    hygiene.write_findings(_ordered(findings), out / "findings.csv")
     return out, comparison
 
 
@@ -245,10 +247,10 @@ def _rows(
 ) -> list[_Row]:
     out = []
     for rec in frame.astype(object).to_dict("records"):
-        since = rec.get("since")
-        has_since = isinstance(since, pd.Timestamp) and since is not pd.NaT
+        raw_since = rec.get("since")
+        since = raw_since if isinstance(raw_since, pd.Timestamp) and pd.notna(raw_since) else None
         age = ""
-        if has_since:
+        if since is not None:
             days = int((now - since) // pd.Timedelta(days=1))
             age = "today" if days == 0 else f"{days:,} day{'s' if days != 1 else ''}"
         out.append(
@@ -259,7 +261,7 @@ def _rows(
                 key=_text(rec.get("key")) or _text(rec.get("id")),
                 id=_text(rec.get("id")),
                 detail=_text(rec.get("detail")),
-                since=since.strftime("%Y-%m-%d") if has_since else "",
+                since=since.strftime("%Y-%m-%d") if since is not None else "",
                 age=age,
                 action=_text(rec.get("action")),
                 owner=_text(rec.get("owner")),
@@ -303,15 +305,16 @@ def _context(
         live = configs[~configs["archived"].fillna(False).astype(bool)]
     n_flags = int((live["kind"] == "flag").sum()) if live is not None else 0
     n_experiments = int((live["kind"] == "experiment").sum()) if live is not None else 0
-    n_archived = len(configs) - len(live) if configs is not None else 0
+    n_archived = len(configs) - len(live) if configs is not None and live is not None else 0
     with_inclusions = bool(getattr(snapshot, "with_inclusions", True))
     about = _about(configs)
 
-    groups = []
+    findings = _ordered(findings)
+    groups: list[dict[str, Any]] = []
     for rule in hygiene.RULES.values():
         part = findings[findings["rule"] == rule.id]
         rows = _rows(part, now, about)
-        actions = {r.action for r in rows}
+        actions = [r.action for r in rows if r.action]
         skipped = rule.id in cfg.disabled or (rule.id in _INCLUSION_RULES and not with_inclusions)
         groups.append(
             {
@@ -325,14 +328,25 @@ def _context(
                 "counts": _counts(part),
                 "skipped": skipped,
                 # one action shared by every finding is said once, above the table
-                "shared_action": actions.pop() if len(actions) == 1 else None,
+                "shared_action": actions[0] if actions and len(set(actions)) == 1 else None,
+                # otherwise the most common one stands for the group; each row has its own
+                "action": Counter(actions).most_common(1)[0][0] if actions else "",
             }
         )
     order = {s: i for i, s in enumerate(hygiene.SEVERITIES)}
-    with_findings = sorted(
-        (g for g in groups if g["count"]),
-        key=lambda g: (order[_worst(g["counts"])], -g["count"], g["id"]),
-    )
+    # one order everywhere: severity, then rule, then key (findings.csv, html, summary.md)
+    groups.sort(key=lambda g: (order.get(g["severity"], len(order)), g["id"]))
+    with_findings = [g for g in groups if g["count"]]
+    sections = [
+        {
+            "severity": sev,
+            "label": _SEVERITY_LABELS[sev],
+            "hint": _SEVERITY_HINTS[sev],
+            "groups": [g for g in with_findings if _worst(g["counts"]) == sev],
+        }
+        for sev in hygiene.SEVERITIES
+    ]
+    table_rows = _rows(findings, now, about)
     counts = _counts(findings)
     wow = None
     if comparison is not None:
@@ -359,11 +373,46 @@ def _context(
         "severity_labels": _SEVERITY_LABELS,
         "groups": groups,
         "with_findings": with_findings,
+        "sections": [section for section in sections if section["groups"]],
+        "table_rows": table_rows,
+        "severity_rank": order,
+        "datatables": _datatables_assets() if table_rows else None,
         "wow": wow,
         "with_inclusions": with_inclusions,
         "config": cfg,
         "plots": _safe_plots(findings, snapshot, now, cfg) if with_plots else [],
         "version": _expkit_version(),
+    }
+
+
+def _ordered(findings: pd.DataFrame) -> pd.DataFrame:
+    """The findings in the report's one order: severity (worst first), rule, key."""
+    if findings.empty:
+        return findings
+    rank = {s: i for i, s in enumerate(hygiene.SEVERITIES)}
+    keyed = findings.assign(
+        _rank=findings["severity"].astype(object).map(rank).fillna(len(rank)),
+        _key=findings["key"].astype("string").fillna(findings["id"].astype("string")),
+    )
+    ordered = keyed.sort_values(["_rank", "rule", "_key"], kind="stable")
+    out = ordered.drop(columns=["_rank", "_key"])
+    out.attrs = findings.attrs
+    return out
+
+
+def _datatables_assets() -> dict[str, str]:
+    """DataTables (with SearchPanes and RowGroup) from itables' offline bundle, to inline.
+
+    The report is one self-contained file opened from disk or an e-mail: no CDN. The module
+    travels base64-encoded (it holds strings such as ``</script>``) and is imported from a
+    blob URL; without JavaScript the same table shows as plain HTML.
+    """
+    from itables.options import dt_bundle
+
+    bundle = Path(dt_bundle)
+    return {
+        "css": bundle.with_suffix(".css").read_text(encoding="utf-8"),
+        "js_b64": base64.b64encode(bundle.read_bytes()).decode("ascii"),
     }
 
 
@@ -387,7 +436,7 @@ def _worst(counts: Mapping[str, int]) -> str:
 
 
 def _expkit_version() -> str:
-    from expkit import __version__
+    from expkit._version import __version__
 
     return __version__
 
@@ -414,7 +463,12 @@ def _safe_plots(
 def _plots(
     findings: pd.DataFrame, snapshot: Any, now: pd.Timestamp, cfg: hygiene.HygieneConfig
 ) -> list[dict[str, Any]]:
-    """The report's figures as PNG data URIs (pyplot is never touched: no global state)."""
+    """The report's figures as PNG data URIs (pyplot is never touched: no global state).
+
+    The rollout history of the configs with the most severe findings (worst first, in the
+    report's order), each captioned with why it was picked; then the org's weekly changes,
+    for context.
+    """
     import matplotlib.dates as mdates
     from matplotlib.figure import Figure
 
@@ -422,48 +476,61 @@ def _plots(
     from expkit._history import rollout_history
 
     out: list[dict[str, Any]] = []
-    n_rules = max(1, findings["rule"].nunique())
-    height = 1.2 + 0.26 * n_rules
-    fig = Figure(figsize=(5.6, height), layout="constrained")
-    plots.findings(findings, ax=fig.add_subplot())
-    out.append({"src": _png(fig), "alt": "Findings by rule and severity"})
-
     versions = getattr(snapshot, "versions", None)
     if versions is None or versions.empty:
         return out
-    # as tall as the findings chart beside it, so the two cards line up
-    fig = Figure(figsize=(5.6, min(max(3.0, height), 4.6)), layout="constrained")
-    year_ago = now - pd.Timedelta(days=365)
-    recent_year = versions[versions["created_at"] >= year_ago]
-    plots.change_activity(recent_year if not recent_year.empty else versions, ax=fig.add_subplot())
-    out.append({"src": _png(fig), "alt": "Changes per week across the org, last 12 months"})
-
-    window = now - pd.Timedelta(days=cfg.recent_days)
-    recent = versions[(versions["created_at"] >= window) & (versions["created_at"] <= now)]
-    if recent.empty:
-        return out
-    last_change = recent.groupby("config_id", sort=False)["created_at"].max()
-    ids = last_change.sort_values(ascending=False, kind="stable").index.tolist()
-    shown = ids[:_MAX_HISTORY_PLOTS]
-    history = rollout_history(versions[versions["config_id"].isin(shown)])
+    with_versions = set(versions["config_id"].astype(str))
+    picked: dict[str, dict[Any, Any]] = {}
+    for rec in _ordered(findings).astype(object).to_dict("records"):
+        cid = _text(rec.get("id"))
+        if cid in with_versions and cid not in picked:
+            picked[cid] = rec
+    shown = list(picked)[:_MAX_HISTORY_PLOTS]
+    history = rollout_history(versions[versions["config_id"].astype(str).isin(shown)])
     for cid in shown:
-        one = history[history["config_id"] == cid]
-        label = str(one["config_key"].iloc[0]) if len(one) else str(cid)
-        kind = str(one["kind"].iloc[0]) if len(one) and "kind" in one else "config"
-        # months of history squeeze this week's change into a sliver: show the last months
+        rec = picked[cid]
+        one = history[history["config_id"].astype(str) == cid]
+        if one.empty:
+            continue
+        label = _text(rec.get("key")) or cid
+        kind = _text(rec.get("kind")) or "config"
+        # months of history squeeze the latest changes into a sliver: show the last months
         # (who-changed labels are placed for the full range, so they go when it is cut)
-        trim = bool(len(one)) and now - one["created_at"].min() > _HISTORY_WINDOW
-        fig = Figure(figsize=(5.6, 2.8), layout="constrained")
+        trim = now - one["created_at"].min() > _HISTORY_WINDOW
+        fig = Figure(figsize=(5.6, 3.0), layout="constrained")
         ax = plots.rollout_history(
-            history, config=str(cid), ax=fig.add_subplot(), until=now, annotate=not trim
+            history, config=cid, ax=fig.add_subplot(), until=now, annotate=not trim
         )
         if trim:
             _trim_left(ax, mdates.date2num(now - _HISTORY_WINDOW))
         # the plot's own title names the population too, too long for half a page
-        ax.set_title(f"{kind} {label}", loc="left", pad=10)
-        out.append({"src": _png(fig), "alt": f"Rollout history of {label} (everyone else)"})
-    if len(ids) > len(shown):
-        out[-1]["more"] = len(ids) - len(shown)
+        fig.axes[0].set_title(f"{kind} {label}", loc="left", pad=12)
+        why = f"{_text(rec.get('severity'))} {_text(rec.get('rule'))}: {_text(rec.get('detail'))}"
+        out.append(
+            {
+                "src": _png(fig),
+                "alt": f"Rollout history of {label} (everyone else)",
+                "caption": (
+                    f"Why this one: {why}. Share of everyone else per variant over "
+                    f"{'the last four months' if trim else 'its history'}; hatched: disabled; "
+                    "▼ a version that moved the rollout, ▽ one that changed something else."
+                ),
+            }
+        )
+    fig = Figure(figsize=(5.6, 3.0), layout="constrained")
+    year_ago = now - pd.Timedelta(days=365)
+    recent_year = versions[versions["created_at"] >= year_ago]
+    plots.change_activity(recent_year if not recent_year.empty else versions, ax=fig.add_subplot())
+    out.append(
+        {
+            "src": _png(fig),
+            "alt": "Changes per week across the org, last 12 months",
+            "caption": (
+                "For context: new versions per week across the org over the last 12 months, "
+                "flags and experiments; a quiet org with many findings is one nobody tends."
+            ),
+        }
+    )
     return out
 
 
@@ -478,6 +545,18 @@ def _trim_left(ax: Any, left: float) -> None:
         x = np.asarray(line.get_xdata(), dtype=float)
         keep = x >= left
         line.set_data(x[keep], np.asarray(line.get_ydata(), dtype=float)[keep])
+    # the version markers are a scatter drawn outside the axes (clip off) on the top edge
+    for collection in ax.collections:
+        if collection.get_clip_on():
+            continue
+        offsets = np.asarray(collection.get_offsets(), dtype=float)
+        if offsets.ndim != 2 or not len(offsets):
+            continue
+        keep = offsets[:, 0] >= left
+        collection.set_offsets(offsets[keep])
+        faces = collection.get_facecolors()
+        if len(faces) == len(keep):
+            collection.set_facecolors(faces[keep])
 
 
 # --------------------------------------------------------------------------- templates
@@ -520,80 +599,3 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#~$"})
 def _markdown_escape(value: Any) -> str:
     """Text from the API, made inert in Markdown (no links, emphasis, HTML, math or table breaks)."""
     return " ".join(_text(value).split()).translate(_MD_SPECIAL)
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def report_command(args: argparse.Namespace) -> int:
-    """``expkit report``: snapshot the org, check it, write the report; returns the exit code.
-
-    0 when done, 1 when ``--fail-on`` found a finding that severe (or worse), 2 on bad input.
-    """
-    try:
-        return _report(args)
-    except ExpkitError as exc:
-        print(f"expkit report: error: {exc}", file=sys.stderr)
-        return 2
-
-
-def _source_label(fixtures: str | os.PathLike[str] | None) -> str:
-    """What the report's title calls an offline org: the demo org, or a fixtures directory."""
-    from expkit._paths import default_fixtures, demo_fixtures
-
-    source = Path(fixtures) if fixtures is not None else default_fixtures()
-    if source.resolve() == demo_fixtures().resolve():
-        return "demo org (synthetic, offline)"
-    return f"fixtures {source.name} (offline)"
-
-
-def _report(args: argparse.Namespace) -> int:
-    import expkit
-
-    cfg = (
-        hygiene.HygieneConfig.from_toml(args.config)
-        if getattr(args, "config", None)
-        else hygiene.HygieneConfig()
-    )
-    if getattr(args, "stale_days", None) is not None:
-        cfg = cfg.replace(stale_days=args.stale_days)
-    previous: Any = None
-    if getattr(args, "previous", None):
-        previous = _load_previous(args.previous)
-    options: dict[str, Any] = {}
-    if getattr(args, "region", None):
-        options["region"] = args.region
-    client = expkit.connect(getattr(args, "fixtures", None), **options)
-    offline = getattr(client, "_fake_server", None) is not None
-    progress = bool(getattr(args, "progress", True))
-    snap = expkit.snapshot(client, progress=progress)
-    if getattr(args, "save_snapshot", None):
-        saved = snap.save(args.save_snapshot)
-        print(f"expkit: snapshot saved to {saved}")
-    findings = hygiene.check(snap, config=cfg)
-    org = _source_label(getattr(args, "fixtures", None)) if offline else client.base_url
-    out, comparison = _write(findings, snap, args.out, previous, cfg, org=org, with_plots=True)
-    counts = _counts(findings)
-    print(
-        f"expkit: {_counted(len(findings), 'finding')}: {_counted(counts['error'], 'error')}, "
-        f"{_counted(counts['warning'], 'warning')}, {counts['info']:,} info "
-        f"({_counted(len(snap.configs), 'config')} checked)"
-    )
-    for name in FILES:
-        print(f"  {out / name}")
-    if comparison is not None:
-        print(
-            f"expkit: since the previous report: {len(comparison.new):,} new, "
-            f"{len(comparison.resolved):,} resolved, {len(comparison.still_open):,} still open"
-        )
-    fail_on = getattr(args, "fail_on", None)
-    if fail_on:
-        failing = findings["severity"] >= fail_on
-        if bool(failing.any()):
-            print(
-                f"expkit: failing (--fail-on {fail_on}): {int(failing.sum()):,} findings at "
-                f"{fail_on} or worse",
-                file=sys.stderr,
-            )
-            return 1
-    return 0

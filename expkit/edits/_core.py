@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeAlias
 
+from expkit._atomic import append_line
 from expkit._client import API_PREFIX, ConfigRequests, VariantRequests
 from expkit._legacy import LegacyRequests
 from expkit._request import ClientLike, Request
@@ -392,8 +393,7 @@ def write_audit(path: Path | None, record: Mapping[str, Any]) -> None:
     line = json.dumps(record, sort_keys=True, default=str, ensure_ascii=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        append_line(path, line)
     except OSError as exc:
         warnings.warn(f"expkit could not write the audit log {path}: {exc}", stacklevel=3)
 

@@ -8,8 +8,9 @@
         client = server.client()
 
 ``State`` holds the org with no HTTP (flags, experiments, deployments, mutexes, holdouts,
-inclusions, version history); ``FakeServer`` serves it; ``FakeClock`` is its injectable
-clock. ``load_fixtures``, ``synthetic_org`` and ``record`` come from the fixtures, synthetic
+inclusions, version history); ``FakeServer`` serves it over a socket; ``FakeAdapter`` serves
+it in-process on a ``requests`` session (``in_process(...)`` and ``State.client()`` give a
+``Client`` over it, no thread or socket); ``FakeClock`` is its injectable clock. ``load_fixtures``, ``synthetic_org`` and ``record`` come from the fixtures, synthetic
 org and recorder modules, loaded on first use.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from expkit.fake._adapter import FakeAdapter, in_process
 from expkit.fake._server import FakeServer, Faults
 from expkit.fake._state import FakeClock, FakeError, IdGenerator, State
 
@@ -29,12 +31,14 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 __all__ = [
+    "FakeAdapter",
     "FakeClock",
     "FakeError",
     "FakeServer",
     "Faults",
     "IdGenerator",
     "State",
+    "in_process",
     "load_fixtures",
     "record",
     "synthetic_org",

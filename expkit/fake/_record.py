@@ -1,4 +1,4 @@
-"""``expkit record``: every GET response of an org, written as fixtures (secrets scrubbed).
+"""The recorder: every GET response of an org, written as fixtures (secrets scrubbed).
 
 :func:`record` walks the lists (``includeArchived=true``, all pages), then each config's
 get, versions, variants, per-variant users and cohorts, and deployments, and each mutex and
@@ -13,13 +13,10 @@ files are checked for the key anyway); deployment keys (SDK secrets) become
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import json
 import os
 import re
 import shutil
-import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
@@ -27,16 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from expkit._http import _is_loopback
 from expkit.errors import ExpkitError, ValidationError
 from expkit.fake._fixtures import GROUPS, KINDS, dump_json, path_segment
 
 if TYPE_CHECKING:
     from expkit._client import Client
 
-__all__ = ["hash_email", "record", "record_command"]
+__all__ = ["hash_email", "record"]
 
-ENV_KEY = "AMPLITUDE_MANAGEMENT_API_KEY"
 HASHED_DOMAIN = "hashed.invalid"
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _WORKERS = 8
@@ -145,7 +140,7 @@ def record(
     """
     from tqdm.auto import tqdm
 
-    from expkit import __version__
+    from expkit._version import __version__
 
     out = Path(out_dir)
     http = client.http
@@ -247,46 +242,3 @@ def _counts(files: Files, lists: dict[str, list[dict[str, Any]]]) -> dict[str, i
         )
     counts["files"] = len(files)
     return counts
-
-
-def _is_loopback_url(url: str | None) -> bool:
-    return bool(url) and _is_loopback(urlsplit(url).hostname or "")
-
-
-def record_command(args: argparse.Namespace) -> int:
-    """``expkit record --out DIR [--base-url URL] [--region] [--hash-emails] [--no-progress]``."""
-    from expkit._client import Client
-
-    base_url = getattr(args, "base_url", None)
-    key = os.environ.get(ENV_KEY) or None
-    if key is None:
-        if _is_loopback_url(base_url):
-            print(
-                f"expkit record: set {ENV_KEY} to the key the fake server printed "
-                f"(`expkit serve` shows it), e.g.\n  {ENV_KEY}=<key> expkit record "
-                f"--base-url {base_url} --out {args.out}",
-                file=sys.stderr,
-            )
-        else:
-            print(
-                f"expkit record: no API key. Set {ENV_KEY} to a Management API key "
-                "(and AMPLITUDE_REGION or --region for the EU).",
-                file=sys.stderr,
-            )
-        return 2
-    try:
-        with Client(api_key=key, region=getattr(args, "region", None), base_url=base_url) as c:
-            out = record(
-                c,
-                args.out,
-                hash_emails=bool(getattr(args, "hash_emails", False)),
-                progress=bool(getattr(args, "progress", True)),
-            )
-        manifest = (out / "manifest.json").read_text(encoding="utf-8")
-    except ExpkitError as exc:
-        print(f"expkit record: {exc}", file=sys.stderr)
-        return 1
-    counts = json.loads(manifest)["counts"]
-    summary = ", ".join(f"{counts[k]:,} {k}" for k in ("flags", "experiments", "versions"))
-    print(f"recorded {summary} into {out}")
-    return 0

@@ -3,89 +3,34 @@
 A ``ThreadingHTTPServer`` (HTTP/1.1 keep-alive) runs in a daemon thread; each request is
 logged, passed through the seeded fault injector, then served by the
 :class:`~expkit.fake._routes.Router` under one lock (the State is not thread-safe; injected
-latency is slept outside the lock, so concurrent clients still overlap).
+latency is slept outside the lock, so concurrent clients still overlap). The same
+:class:`~expkit.fake._dispatch.Dispatcher` serves the in-process
+:class:`~expkit.fake._adapter.FakeAdapter`, for tests that need no socket.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import random
-import secrets
 import socket
 import threading
-import time
-from collections import deque
+from collections.abc import Mapping
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
 
-from expkit.fake._routes import Response, Router
+from requests.structures import CaseInsensitiveDict
+
+from expkit.fake._dispatch import Dispatcher, Faults
+from expkit.fake._routes import Response
 from expkit.fake._state import FakeClock, IdGenerator, State
 
 if TYPE_CHECKING:
     from expkit._client import Client
     from expkit._legacy import LegacyClient
+    from expkit.fake._adapter import FakeAdapter
 
 __all__ = ["FakeServer", "Faults"]
-
-# transient gateway errors: what a flaky API returns, and what clients are right to retry
-_SERVER_ERRORS = (502, 503, 504)
-
-
-class Faults:
-    """Seeded fault injection: latency, random 5xx, 429 past a rate, dropped connections.
-
-    Every request draws the same three numbers from one ``random.Random(seed)``, whatever
-    happens to it, so a given sequence of requests meets the same faults for the same seed.
-    """
-
-    def __init__(
-        self,
-        *,
-        latency: float = 0.0,
-        error_rate: float = 0.0,
-        rate_limit: float | None = None,
-        drop_rate: float = 0.0,
-        seed: int = 0,
-    ) -> None:
-        for name, value in (("error_rate", error_rate), ("drop_rate", drop_rate)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-        if latency < 0:
-            raise ValueError(f"latency must be >= 0 seconds, got {latency!r}")
-        if rate_limit is not None and rate_limit <= 0:
-            raise ValueError(f"rate_limit must be > 0 requests per second, got {rate_limit!r}")
-        self.latency = latency
-        self.error_rate = error_rate
-        self.rate_limit = rate_limit
-        self.drop_rate = drop_rate
-        self.seed = seed
-        self._rng = random.Random(seed)
-        self._window: deque[float] = deque()
-
-    def decide(self, now: float) -> str | int | None:
-        """``"drop"``, an error status (429 or 5xx) or None for this request."""
-        drop, error, which = self._rng.random(), self._rng.random(), self._rng.random()
-        if self.rate_limit is not None:
-            while self._window and now - self._window[0] >= 1.0:
-                self._window.popleft()
-            if len(self._window) >= self.rate_limit:
-                return 429
-            self._window.append(now)
-        if drop < self.drop_rate:
-            return "drop"
-        if error < self.error_rate:
-            return _SERVER_ERRORS[int(which * len(_SERVER_ERRORS))]
-        return None
-
-    def __repr__(self) -> str:
-        return (
-            f"Faults(latency={self.latency!r}, error_rate={self.error_rate!r}, "
-            f"rate_limit={self.rate_limit!r}, drop_rate={self.drop_rate!r}, seed={self.seed!r})"
-        )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -113,7 +58,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = 0
         body = self.rfile.read(length) if length > 0 else b""
-        response = self.server.fake._dispatch(self.command, self.path, self.headers, body)
+        # case-insensitive, as http.server's Message is
+        headers = CaseInsensitiveDict(self.headers.items())
+        response = self.server.fake._dispatch(self.command, self.path, headers, body)
         if response is None:
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -178,17 +125,18 @@ class FakeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         warm: bool = True,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
-        self._state = state if state is not None else State()
+        if dispatcher is None:
+            dispatcher = Dispatcher(state, api_key=api_key)
+        elif state is not None or api_key is not None:
+            raise ValueError("give either dispatcher= or state/api_key, not both")
+        self._dispatcher = dispatcher
+        self._state = self._dispatcher.state
+        self._api_key = self._dispatcher.api_key
         self._warm = warm
-        self._api_key = api_key or f"fake-{secrets.token_hex(16)}"
-        self._router = Router(self._state, api_key=self._api_key)
         self._host = host
         self._port = port
-        self._lock = threading.Lock()
-        self._log_lock = threading.Lock()
-        self._log: list[tuple[str, str, dict[str, str]]] = []
-        self._faults = Faults()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -278,6 +226,8 @@ class FakeServer:
         if self._httpd is None:
             raise RuntimeError("the FakeServer is not running; call start() or use `with`")
         host, port = self._httpd.server_address[:2]
+        if isinstance(host, bytes):
+            host = host.decode()
         return f"http://{host}:{port}"
 
     @property
@@ -325,50 +275,32 @@ class FakeServer:
             drop_rate=drop_rate,
             seed=seed,
         )
-        with self._log_lock:
-            self._faults = faults
-        return faults
+        return self._dispatcher.set_faults(faults)
 
     @property
     def request_log(self) -> list[tuple[str, str, dict[str, str]]]:
         """``(method, path, query)`` of every request received, in arrival order (a copy)."""
-        with self._log_lock:
-            return list(self._log)
+        return self._dispatcher.request_log
 
     @property
     def request_count(self) -> int:
         """How many requests arrived (faulted ones included)."""
-        with self._log_lock:
-            return len(self._log)
+        return self._dispatcher.request_count
 
     def reset_log(self) -> None:
         """Forgets the requests logged so far."""
-        with self._log_lock:
-            self._log.clear()
+        self._dispatcher.reset_log()
+
+    def adapter(self) -> FakeAdapter:
+        """A ``requests`` adapter serving this server's state in-process (no socket), sharing
+        its key, request log, faults and lock."""
+        from expkit.fake._adapter import FakeAdapter
+
+        return FakeAdapter(dispatcher=self._dispatcher)
 
     # ----- serving -----------------------------------------------------------------------
 
-    def _dispatch(self, method: str, target: str, headers: Any, body: bytes) -> Response | None:
-        parts = urlsplit(target)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        with self._log_lock:
-            self._log.append((method, parts.path, query))
-            faults = self._faults
-            decision = faults.decide(time.monotonic())
-        if faults.latency:
-            time.sleep(faults.latency)
-        if decision == "drop":
-            return None
-        if decision == 429:
-            return _fault_response(429, "Too many requests")
-        if isinstance(decision, int):
-            return _fault_response(decision, "injected server error")
-        try:
-            with self._lock:
-                return self._router.handle(method, target, headers, body)
-        except Exception as exc:  # a bug in the fake must reach the client as a 500, not a hang
-            return _fault_response(500, f"fake server error: {type(exc).__name__}: {exc}")
-
-
-def _fault_response(status: int, message: str) -> Response:
-    return Response(status, json.dumps({"status": status, "message": message}).encode())
+    def _dispatch(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes
+    ) -> Response | None:
+        return self._dispatcher.dispatch(method, target, headers, body)

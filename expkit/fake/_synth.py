@@ -17,7 +17,7 @@ import random
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from expkit import _gc
 from expkit._validate import config_kind
@@ -136,12 +136,15 @@ def _date(when: datetime) -> str:
     return when.strftime("%Y-%m-%d")
 
 
-def clone(value: Any) -> Any:
+_T = TypeVar("_T")
+
+
+def clone(value: _T) -> _T:
     """A deep copy of JSON data (dicts, lists, scalars), much faster than ``copy.deepcopy``."""
     if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
+        return cast(_T, {k: clone(v) for k, v in value.items()})
     if isinstance(value, list):
-        return [clone(v) for v in value]
+        return cast(_T, [clone(v) for v in value])
     return value
 
 
@@ -422,7 +425,7 @@ class _Projects:
         labels = (("web", "client"), ("ios", "client"), ("backend", "server"))
         for pid in self.ids:
             for label, kind in labels:
-                dep = {
+                dep: dict[str, Any] = {
                     "id": ctx.new_id(),
                     "projectId": pid,
                     "label": f"{label}-{pid[-3:]}",

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from edits_support import MemoryClient, make_org
+
+from tests.support import MemoryClient
+from tests.support import edits_org as make_org
 
 
 @pytest.fixture

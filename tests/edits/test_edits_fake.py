@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import requests
-from edits_support import make_org
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -21,6 +20,7 @@ from expkit.edits import (
     RolloutEdit,
 )
 from expkit.fake import FakeServer, State
+from tests.support import edits_org as make_org
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 

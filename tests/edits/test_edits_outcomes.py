@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import requests
-from edits_support import make_org
 from faults import FAULTS, FaultAdapter
 
 from expkit.edits import (
@@ -32,6 +31,7 @@ from expkit.edits import (
 from expkit.edits._core import Plan
 from expkit.errors import TransportError
 from expkit.fake import FakeServer, State
+from tests.support import edits_org as make_org
 
 Client = Any
 Build = Callable[[Client], Plan]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from edits_support import MemoryClient
 
 from expkit.edits import (
     ConflictError,
@@ -21,6 +20,7 @@ from expkit.edits import (
     parse_payload,
 )
 from expkit.errors import ExpkitError, ValidationError
+from tests.support import MemoryClient
 
 
 def audit_lines() -> list[dict]:

@@ -1,21 +1,24 @@
-"""``expkit serve``: prints the URL and key, serves until stopped, refuses non-loopback hosts."""
+"""``expkit serve``: prints the URL and key, serves until stopped, refuses bad hosts and ports."""
 
 from __future__ import annotations
 
 import argparse
 import io
 import re
+import socket
 import threading
 import time
 
+import pytest
 import requests
 
+from expkit.cli import _serve, main
+from expkit.cli._errors import InputError
 from expkit.fake import FakeServer, State
-from expkit.fake._cli import serve_command
 
 
 def _args(**kw) -> argparse.Namespace:
-    base = {"fixtures": None, "port": 0, "host": "127.0.0.1"}
+    base = {"fixtures": None, "port": 0, "host": "127.0.0.1", "debug": False}
     base.update(kw)
     return argparse.Namespace(**base)
 
@@ -30,9 +33,7 @@ def test_serve_prints_url_key_and_example_then_serves(tmp_path, monkeypatch, mak
     stop = threading.Event()
     codes: list[int] = []
     thread = threading.Thread(
-        target=lambda: codes.append(
-            serve_command(_args(fixtures=str(tmp_path)), stop=stop, out=out)
-        )
+        target=lambda: codes.append(_serve.run(_args(fixtures=str(tmp_path)), stop=stop, out=out))
     )
     thread.start()
     try:
@@ -57,7 +58,7 @@ def _serve_in_thread(args: argparse.Namespace):
     out = io.StringIO()
     stop = threading.Event()
     codes: list[int] = []
-    thread = threading.Thread(target=lambda: codes.append(serve_command(args, stop=stop, out=out)))
+    thread = threading.Thread(target=lambda: codes.append(_serve.run(args, stop=stop, out=out)))
     thread.start()
     for _ in range(500):
         if "Ctrl-C" in out.getvalue():
@@ -87,11 +88,49 @@ def test_serve_defaults_to_the_demo_org():
     assert codes == [0]
 
 
-def test_serve_refuses_non_loopback_and_missing_dirs(tmp_path, capsys):
-    assert serve_command(_args(host="0.0.0.0", fixtures=str(tmp_path))) == 2
-    assert "loopback" in capsys.readouterr().err
-    assert serve_command(_args(fixtures=str(tmp_path / "nope"))) == 2
-    assert "no fixtures directory" in capsys.readouterr().err
+def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("expkit serve: error: ") and lines[0].endswith(".")
+    return lines[0]
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1"])
+def test_a_port_out_of_range_is_one_line_and_exit_2(port, capsys):
+    # was an OverflowError traceback from the socket layer
+    assert main(["serve", "--port", port]) == 2
+    line = _one_line_error(capsys)
+    assert f"--port {port} is not a port" in line and "0 for any free port" in line
+
+
+def test_refuses_non_loopback_hosts_and_missing_or_empty_dirs(tmp_path, capsys):
+    assert main(["serve", "--host", "0.0.0.0", "--fixtures", str(tmp_path)]) == 2
+    assert "--host 0.0.0.0 is not a loopback address" in _one_line_error(capsys)
+    assert main(["serve", "--fixtures", str(tmp_path / "nope")]) == 2
+    assert "--fixtures" in _one_line_error(capsys)
     (tmp_path / "empty").mkdir()
-    assert serve_command(_args(fixtures=str(tmp_path / "empty"))) == 2
-    assert "no recorded API responses" in capsys.readouterr().err
+    assert main(["serve", "--fixtures", str(tmp_path / "empty"), "--port", "0"]) == 2
+    assert "no recorded API responses" in _one_line_error(capsys)
+    # the library's check, raised before anything listens
+    with pytest.raises(InputError, match="loopback"):
+        _serve.run(_args(host="example.com"))
+
+
+def test_a_port_in_use_is_bad_input_in_one_line(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    line = _one_line_error(capsys)
+    assert f"cannot listen on 127.0.0.1:{port}" in line and "pick another --port" in line
+
+
+def test_serve_help_has_a_description_defaults_and_exit_codes(capsys):
+    assert main(["serve", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "Serve a fake org" in text
+    assert "(default: 8765)" in text and "(default: 127.0.0.1)" in text
+    assert "exit codes:" in text and "2   bad input" in text

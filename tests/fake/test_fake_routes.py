@@ -14,7 +14,7 @@ from expkit.errors import (
     NotFoundError,
     RateLimitError,
 )
-from expkit.fake import FakeServer, State
+from expkit.fake import FakeAdapter, FakeServer, State
 
 SEGMENT = {
     "name": "Germany",
@@ -26,7 +26,7 @@ SEGMENT = {
 
 
 @pytest.mark.parametrize("kind", ["flags", "experiments"])
-def test_config_walk_ends_in_the_inclusion_limit(client: expkit.Client, server: FakeServer, kind):
+def test_config_walk_ends_in_the_inclusion_limit(client: expkit.Client, fake: FakeAdapter, kind):
     resource = getattr(client, kind)
     created = resource.create("100", f"walk-{kind}", name="Walk", variants=[{"key": "on"}])
     cid = created["id"]
@@ -84,7 +84,7 @@ def test_config_walk_ends_in_the_inclusion_limit(client: expkit.Client, server: 
     assert "inclusions" in str(info.value)
 
 
-def test_version_history_grows_by_one_per_mutation(client: expkit.Client, server: FakeServer):
+def test_version_history_grows_by_one_per_mutation(client: expkit.Client, fake: FakeAdapter):
     before = len(client.flags.versions("11"))
     mutations = [
         lambda: client.flags.edit("11", rollout_percentage=60),
@@ -133,7 +133,7 @@ def test_pagination_across_pages(server: FakeServer):
     assert len(capped["flags"]) == 8 and capped["nextCursor"] is None
 
 
-def test_global_versions_window_and_order(client: expkit.Client, server: FakeServer, t0):
+def test_global_versions_window_and_order(client: expkit.Client, fake: FakeAdapter, t0):
     for pct in (1, 2, 3, 4):
         client.flags.edit("11", rollout_percentage=pct)
     start = t0 + timedelta(seconds=2)
@@ -143,12 +143,12 @@ def test_global_versions_window_and_order(client: expkit.Client, server: FakeSer
     every = client.versions.list()
     times = [v["createdAt"] for v in every]
     assert times == sorted(times, reverse=True) and len(every) == 3 + 4
-    server.reset_log()
+    fake.reset_log()
     paged = list(client.http.paginate("/api/1/versions", "versions", limit=2))
-    assert paged == every and server.request_count == 4
+    assert paged == every and fake.request_count == 4
 
 
-def test_deployments_walk_ends_in_bad_type(client: expkit.Client, server: FakeServer):
+def test_deployments_walk_ends_in_bad_type(client: expkit.Client, fake: FakeAdapter):
     did = client.deployments.create("100", "mobile_app", "client")["id"]
     assert client.deployments.edit(did, label="mobile-app") == "OK"
     client.deployments.edit(did, archive=True)
@@ -251,6 +251,9 @@ def test_variant_edit_accepts_post_and_quoted_keys(server: FakeServer, client: e
 
 
 def test_date_header_is_the_fake_clock(server: FakeServer, client: expkit.Client, t0):
+    over_http = server.client(max_retries=0)
+    over_http.flags.get("11")
+    assert over_http.server_time == t0
     client.flags.get("11")
     assert client.server_time == t0
     client.flags.edit("11", name="x")
@@ -287,7 +290,7 @@ def test_legacy_paths(server: FakeServer):
     assert archive.status_code == 400 and archive.json()["field"] == "archive"
 
 
-def test_state_is_shared_with_the_server(server: FakeServer, client: expkit.Client):
+def test_state_is_shared_with_the_server(server: FakeServer):
     assert isinstance(server.state, State)
-    client.flags.edit("11", description="via http")
+    server.client(max_retries=0).flags.edit("11", description="via http")
     assert server.state.get_config("flags", "11")["description"] == "via http"

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from expkit import _validate as client_rules
+from expkit.errors import ValidationError
 from expkit.fake import FakeClock, FakeError, IdGenerator, State
 
 
@@ -171,7 +173,7 @@ def test_edit_validation_names_the_field_and_changes_nothing(state: State, body,
     [
         ({"key": "x"}, "projectId"),
         ({"projectId": "1"}, "key"),
-        ({"projectId": "1", "key": "checkout-v2"}, "key"),
+        ({"projectId": "100", "key": "checkout-v2"}, "key"),
         ({"projectId": "1", "key": "k", "rolloutWeights": {"on": 1.5}}, "rolloutWeights.on"),
         ({"projectId": "1", "key": "k", "rolloutWeights": {"on": -1}}, "rolloutWeights.on"),
         ({"projectId": "1", "key": "k", "rolloutWeights": {"off": 1}}, "rolloutWeights.off"),
@@ -181,6 +183,28 @@ def test_edit_validation_names_the_field_and_changes_nothing(state: State, body,
 )
 def test_create_validation(state: State, body, field):
     _raises(400, field, state.create_config, "flags", body)
+
+
+def test_keys_are_unique_per_project_not_across_the_org(state: State):
+    # "checkout-v2" is a flag of project 100; the same key lives in another project (dev/prod)
+    flag = state.create_config("flags", {"projectId": "200", "key": "checkout-v2"})
+    experiment = state.create_config("experiments", {"projectId": 300, "key": "checkout-v2"})
+    assert state.get_config("flags", flag)["projectId"] == "200"
+    assert state.get_config("experiments", experiment)["projectId"] == "300"
+    assert [c["id"] for c in state.configs("flags", key="checkout-v2", project_id="200")] == [flag]
+    # within one project flags, experiments, mutexes and holdouts share one key space
+    error = _raises(
+        400, "key", state.create_config, "experiments", {"projectId": "200", "key": "checkout-v2"}
+    )
+    assert "project 200" in error.message and f"flag {flag}" in error.message
+    mutex = {"projectId": "200", "name": "m", "key": "checkout-v2", "slots": [{"percentage": 100}]}
+    _raises(400, "key", state.create_mutex, mutex)
+    holdout = {"projectId": "300", "name": "h", "key": "checkout-v2", "holdoutPercentage": 5}
+    _raises(400, "key", state.create_holdout, holdout)
+    # a group's key is free in another project, then taken there too
+    hid = state.create_holdout({**holdout, "projectId": "400"})
+    assert state.holdout(hid)["key"] == "checkout-v2"
+    _raises(400, "key", state.create_config, "flags", {"projectId": "400", "key": "checkout-v2"})
 
 
 def test_inclusion_limits_and_index_removal(state: State):
@@ -442,3 +466,21 @@ def test_documented_exposure_event_is_accepted(state: State):
     event = {"event_type": "_active", "filters": [_FILTER, {**_FILTER, "subprop_key": None}]}
     state.edit_config("experiments", "21", {"exposureEvent": event})
     assert state.get_config("experiments", "21")["exposureEvent"] == event
+
+
+@pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), True, "1"])
+def test_a_weight_the_client_refuses_the_fake_refuses(state: State, value):
+    with pytest.raises(ValidationError):
+        client_rules.rollout_weight(value, "rolloutWeight")
+    body = {"key": "new", "rolloutWeight": value}
+    _raises(400, "rolloutWeight", state.create_variant, "flags", "11", body)
+
+
+@pytest.mark.parametrize("label", ["web prod", "web/prod", "wéb"])
+def test_a_label_the_client_refuses_the_fake_refuses(state: State, label):
+    with pytest.raises(ValidationError):
+        client_rules.deployment_label(label)
+    error = _raises(
+        400, "label", state.create_deployment, {"projectId": "1", "label": label, "type": "client"}
+    )
+    assert "letters, digits" in error.message

@@ -202,11 +202,15 @@ def test_record_command_needs_the_fake_key(small_fixtures, tmp_path, capsys, mon
         err = capsys.readouterr().err
         assert code == 2
         assert "AMPLITUDE_MANAGEMENT_API_KEY" in err and "expkit serve" in err
+        assert len(err.splitlines()) == 1 and err.startswith("expkit record: error: ")
         assert not (tmp_path / "a").exists()
 
         monkeypatch.setenv("AMPLITUDE_MANAGEMENT_API_KEY", "wrong-key")
         code = main(["record", "--out", str(tmp_path / "b"), "--base-url", server.url])
-        assert code == 1 and "401" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        # the API refused: exit 3 (the API failed), one line, no traceback, no key
+        assert code == 3 and "401" in err and len(err.splitlines()) == 1
+        assert "Traceback" not in err and "wrong-key" not in err
 
         monkeypatch.setenv("AMPLITUDE_MANAGEMENT_API_KEY", server.api_key)
         argv = ["record", "--out", str(tmp_path / "c"), "--base-url", server.url]
@@ -221,3 +225,18 @@ def test_record_command_needs_the_fake_key(small_fixtures, tmp_path, capsys, mon
 def test_record_command_without_key_for_the_live_api(tmp_path, capsys):
     assert main(["record", "--out", str(tmp_path / "a")]) == 2
     assert "Management API key" in capsys.readouterr().err
+
+
+def test_record_command_says_base_url_and_region_in_cli_terms(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AMPLITUDE_MANAGEMENT_API_KEY", "not-a-real-key-123")
+    argv = ["record", "--out", str(tmp_path / "a"), "--base-url", "http://example.com"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("expkit record: error: --base-url http://example.com: use https://")
+    assert len(err.splitlines()) == 1 and "base_url" not in err
+    monkeypatch.setenv("AMPLITUDE_REGION", "mars")
+    assert main(["record", "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "AMPLITUDE_REGION='mars' is not a region" in err and "--region" in err
+    assert "region=" not in err.replace("AMPLITUDE_REGION=", "")
+    assert not (tmp_path / "a").exists()

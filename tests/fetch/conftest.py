@@ -1,4 +1,4 @@
-"""A small hand-built org served by the fake, for snapshot and fetch tests."""
+"""A small hand-built org served by the fake (in-process), for snapshot and fetch tests."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fetch_org import NOW, make_org
 
-from expkit.fake import FakeServer
+from expkit.fake import FakeAdapter
 from expkit.fake._state import FakeClock, State
+from tests.support import FETCH_NOW as NOW
+from tests.support import fetch_org as make_org
 
 
 @pytest.fixture
@@ -18,6 +19,6 @@ def org() -> dict[str, Any]:
 
 
 @pytest.fixture
-def server(org: dict[str, Any]) -> Iterator[FakeServer]:
-    with FakeServer(State.from_org(org, clock=FakeClock(NOW))) as fake:
-        yield fake
+def server(org: dict[str, Any]) -> Iterator[FakeAdapter]:
+    # in-process: these tests need a client, a state and a request log, not a socket
+    yield FakeAdapter(State.from_org(org, clock=FakeClock(NOW)))

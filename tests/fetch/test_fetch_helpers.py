@@ -1,17 +1,16 @@
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from fetch_org import DEPLOY_KEY
 
 import expkit
 from expkit import _connect
 from expkit._schema import SCHEMA
 from expkit.errors import ValidationError
 from expkit.fake import FakeServer
+from tests.support import DEPLOY_KEY
 
 
 def dtypes(frame: pd.DataFrame) -> dict[str, str]:
@@ -113,6 +112,7 @@ def test_snapshot_command_saves_a_loadable_snapshot(
         seen.update(fixtures=fixtures, quiet=quiet, **options)
         return server.client(rate_limit=None)
 
+    monkeypatch.setattr(expkit, "connect", fake_connect)  # the CLI calls expkit.connect
     monkeypatch.setattr(_connect, "connect", fake_connect)
     from expkit.cli import main
 
@@ -124,14 +124,6 @@ def test_snapshot_command_saves_a_loadable_snapshot(
     assert out.err == ""
     snap = expkit.Snapshot.load(tmp_path / "s")
     assert len(snap.configs) == 12 and not snap.with_inclusions
-    args = argparse.Namespace(
-        out=str(tmp_path / "t"), fixtures="x", region="eu", inclusions=True, progress=False
-    )
-    from expkit._fetch import snapshot_command
-
-    assert snapshot_command(args) == 0
-    assert seen["fixtures"] == "x" and seen["region"] == "eu"
-    assert len(expkit.Snapshot.load(tmp_path / "t").inclusions) == 36
 
 
 def test_every_fetch_helper_and_refresh_are_silent_with_progress_false(

@@ -6,13 +6,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from fetch_org import DEPLOY_KEY, NOW, make_org
 
 import expkit
 from expkit._schema import SCHEMA
 from expkit.errors import ValidationError
 from expkit.fake import FakeServer
 from expkit.fake._state import FakeClock, State
+from tests.support import DEPLOY_KEY
+from tests.support import FETCH_NOW as NOW
+from tests.support import fetch_org as make_org
 
 
 def assert_snapshots_equal(a: expkit.Snapshot, b: expkit.Snapshot) -> None:

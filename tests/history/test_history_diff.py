@@ -7,11 +7,12 @@ import json
 
 import pandas as pd
 import pytest
-from history_builders import concat, config, versions_frame
 
 import expkit
 from expkit._history import CHANGES_SCHEMA, DIFF_SCHEMA
 from expkit.errors import ValidationError
+from tests.support import concat, versions_frame
+from tests.support import flag_config as config
 
 SEGMENTS = [
     {

@@ -6,11 +6,11 @@ import copy
 import random
 
 import pandas as pd
-from history_builders import versions_frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import expkit
+from tests.support import versions_frame
 
 keys = st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), min_size=0, max_size=4, unique=True)
 weight = st.one_of(st.integers(0, 5), st.just(None))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hygiene_org import Org
+
+from tests.support import HygieneOrg as Org
 
 
 @pytest.fixture

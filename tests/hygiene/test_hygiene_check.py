@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hygiene_org import NOW, Org
 
 from expkit import hygiene
 from expkit.errors import ValidationError
+from tests.support import NOW
+from tests.support import HygieneOrg as Org
 
 
 def messy(org: Org) -> Org:
@@ -46,25 +47,34 @@ def test_empty_frame_has_the_same_columns_and_dtypes() -> None:
     assert hygiene.check(Org().snapshot()).dtypes.to_dict() == dict(hygiene.FINDINGS_COLUMNS)
 
 
-def test_registry_lists_the_twelve_rules() -> None:
+def test_registry_lists_the_twelve_rules_by_family() -> None:
     assert list(hygiene.RULES) == [
+        # rollout
         "fully-rolled-out",
         "inactive",
-        "no-deployment",
-        "empty-condition",
         "zero-percent-segment",
         "weight-mismatch",
-        "dangling-dependency",
+        "recent-change",
+        # targeting
+        "empty-condition",
         "inclusion-overload",
         "pii-inclusion",
+        # dependencies
+        "no-deployment",
+        "dangling-dependency",
+        # lifecycle
         "long-running-experiment",
         "undocumented",
-        "recent-change",
     ]
+    families = [rule.family for rule in hygiene.RULES.values()]
+    assert list(dict.fromkeys(families)) == list(hygiene.FAMILIES)
     for rule in hygiene.RULES.values():
         assert rule.severity in hygiene.SEVERITIES
         assert rule.description and rule.func.__doc__
         assert "Fires" in rule.func.__doc__
+        # a rule lives in the module of its family
+        assert rule.func.__module__ == f"expkit.hygiene.rules.{rule.family}"
+        assert rule.action and rule.default_action(hygiene.HygieneConfig().settings())
 
 
 def test_check_does_not_mutate_the_snapshot(org: Org) -> None:

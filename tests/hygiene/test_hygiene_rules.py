@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hygiene_org import NOW, Org
 
 from expkit import hygiene
+from tests.support import NOW
+from tests.support import HygieneOrg as Org
 
 
 def findings(org: Org, rule: str, **overrides) -> pd.DataFrame:

@@ -13,11 +13,12 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
-from history_builders import concat, config, versions_frame
 from matplotlib.colors import to_hex
 
 from expkit import plots
 from expkit.errors import ValidationError
+from tests.support import concat, versions_frame
+from tests.support import flag_config as config
 
 
 def _versions():

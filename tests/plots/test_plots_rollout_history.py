@@ -10,13 +10,14 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
-from history_builders import concat, config, versions_frame
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 import expkit
 from expkit import plots
 from expkit.errors import ValidationError
+from tests.support import concat, versions_frame
+from tests.support import flag_config as config
 
 START = pd.Timestamp("2026-01-01T00:00:00Z")
 

@@ -1,15 +1,11 @@
-"""Fixtures of the report tests: hand-built orgs (shared with the hygiene tests) and a small
-synthetic org recorded as fixtures, for the CLI."""
+"""Fixtures of the report tests: a small synthetic org recorded as fixtures, for the CLI
+(the hand-built orgs come from ``tests.support``)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-# the hand-built org builder lives beside the hygiene tests
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hygiene"))
 
 
 @pytest.fixture(scope="session")

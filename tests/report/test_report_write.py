@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import base64
+import html as html_module
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from hygiene_org import Org
 
 from expkit import hygiene, report
 from expkit.errors import ValidationError
+from tests.support import HygieneOrg as Org
 
 # a plot that cannot lay itself out is a bug, not noise
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")
@@ -108,7 +109,11 @@ def test_untrusted_text_is_escaped(written) -> None:
     out, _, _ = written
     html = (out / "report.html").read_text(encoding="utf-8")
     checker = parse(html)
-    assert [t for t, _ in checker.tags if t == "script"] == []
+    # the one script is the table's own (DataTables, inlined); no text from the API runs
+    scripts = [attrs for t, attrs in checker.tags if t == "script"]
+    assert scripts == [{"type": "module"}]
+    module = html.split('<script type="module">', 1)[1].split("</script>", 1)[0]
+    assert "alert" not in module and EVIL not in module
     assert EVIL not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     # it is still shown, as text: the name, the owner, the description on hover, the segment
@@ -120,11 +125,13 @@ def test_untrusted_text_is_escaped(written) -> None:
 
 
 def test_html_is_self_contained(written) -> None:
-    out, _, _ = written
+    out, found, snap = written
     checker = parse((out / "report.html").read_text(encoding="utf-8"))
     images = [attrs["src"] for tag, attrs in checker.tags if tag == "img"]
-    # findings by rule, change activity, and the rollout history of the 1 config changed this week
-    assert len(images) == 3
+    # the rollout history of each config with a finding and versions (worst first, at most
+    # six), then the org's change activity
+    with_versions = set(found["id"].astype(str)) & set(snap.versions["config_id"].astype(str))
+    assert len(images) == min(len(with_versions), 6) + 1
     for src in images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -258,9 +265,11 @@ def test_dollar_signs_from_the_api_are_not_mathtext(tmp_path: Path) -> None:
         lastModifiedBy="a$\\b$",
     )
     snap = org.snapshot()
-    out = report.write(hygiene.check(snap), snap, tmp_path)
+    found = hygiene.check(snap)
+    out = report.write(found, snap, tmp_path)
     checker = parse((out / "report.html").read_text(encoding="utf-8"))
-    assert len([t for t, _ in checker.tags if t == "img"]) == 3
+    charted = set(found["id"].astype(str)) & set(snap.versions["config_id"].astype(str))
+    assert charted and len([t for t, _ in checker.tags if t == "img"]) == len(charted) + 1
 
 
 def test_summary_makes_markdown_from_the_api_inert(tmp_path: Path) -> None:
@@ -303,3 +312,40 @@ def test_csv_cells_a_spreadsheet_would_run_are_written_as_text(written, tmp_path
         assert all(cell.startswith("'") for cell in cells[col]), cells[col].tolist()
     assert not cells["rule"].str.startswith("'").any()
     pd.testing.assert_frame_equal(hygiene.read_findings(path), found)
+
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def _report_order(frame: pd.DataFrame) -> list[tuple[int, str, str]]:
+    return [
+        (SEVERITY_RANK[sev], str(rule), str(key))
+        for sev, rule, key in zip(frame["severity"], frame["rule"], frame["key"], strict=True)
+    ]
+
+
+def test_one_order_everywhere_severity_then_rule_then_key(written) -> None:
+    out, found, _ = written
+    csv = hygiene.read_findings(out / "findings.csv")
+    order = _report_order(csv)
+    assert order == sorted(order) and len(csv) == len(found)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    table = html.split('id="findings-table"', 1)[1].split("</table>", 1)[0]
+    keys_in_table = re.findall(r'<div class="key"[^>]*>([^<]*)</div>', table)
+    assert keys_in_table == [html_module.escape(k) for k in csv["key"].astype(str)]
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^### `([^`]+)` \((\w+),", summary, flags=re.M)
+    ranked = [(SEVERITY_RANK[sev], rule) for rule, sev in headings]
+    assert ranked == sorted(ranked) and headings
+
+
+def test_every_rule_with_findings_has_an_action_in_every_format(written) -> None:
+    out, found, _ = written
+    html = (out / "report.html").read_text(encoding="utf-8")
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    for rule, part in found.groupby("rule"):
+        item = html.split(f'id="rule-{rule}"', 1)[1].split("</li>", 1)[0]
+        todo = item.split('<div class="todo">', 1)[1]
+        assert any(action in html_module.unescape(todo) for action in part["action"]), rule
+        section = summary.split(f"`{rule}`", 1)[1].split("\n#", 1)[0]
+        assert "→" in section or part["action"].iloc[0].split(":")[0] in section, rule

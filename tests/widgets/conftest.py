@@ -1,4 +1,4 @@
-"""A fake org with one three-variant flag, served over HTTP, for the widget tests."""
+"""A fake org with one three-variant flag, served in-process, for the widget tests."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from expkit.fake import FakeServer, State
+from expkit.fake import FakeAdapter, State
 
 
 def widget_org() -> dict[str, Any]:
@@ -67,8 +67,8 @@ def widget_org() -> dict[str, Any]:
 
 @pytest.fixture
 def server():
-    with FakeServer(State.from_org(widget_org())) as fake:
-        yield fake
+    # in-process: the widgets need a client, the state and the request log, not a socket
+    return FakeAdapter(State.from_org(widget_org()))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""An org dict and an in-memory client double for the edit-plan tests."""
+"""An in-memory client double for the edit-plan tests (over an org dict such as ``edits_org()``)."""
 
 from __future__ import annotations
 
@@ -6,88 +6,6 @@ import copy
 from typing import Any
 
 from expkit.errors import ServerError
-
-
-def make_org() -> dict[str, Any]:
-    """One flag (two variants, 1:1, 100%) and one experiment, wire format."""
-
-    def config(id_: str, key: str, **extra: Any) -> dict[str, Any]:
-        return {
-            "id": id_,
-            "projectId": "100",
-            "key": key,
-            "name": key,
-            "description": "test config",
-            "enabled": True,
-            "evaluationMode": "remote",
-            "bucketingKey": "amplitude_id",
-            "bucketingSalt": "salt1234",
-            "bucketingUnit": "User",
-            "variants": [
-                {"key": "control", "name": "", "description": "", "payload": {"color": "grey"}},
-                {"key": "treatment", "name": "", "description": "", "payload": {"color": "blue"}},
-            ],
-            "rolloutPercentage": 100,
-            "rolloutWeights": {"control": 1, "treatment": 1},
-            "targetSegments": [],
-            "deployments": ["7"],
-            "tags": ["team:checkout"],
-            "archived": False,
-            "deleted": False,
-            "createdBy": "alice@example.com",
-            "createdAt": "2026-11-01T10:00:00Z",
-            "lastModifiedBy": "alice@example.com",
-            "lastModifiedAt": "2026-11-01T10:00:00Z",
-            **extra,
-        }
-
-    flag = config("1001", "new-checkout")
-    experiment = config(
-        "2001",
-        "pricing-test",
-        state="running",
-        decision=None,
-        decisionReason=None,
-        rolledOutVariant=None,
-        stickyBucketing=False,
-        startDate="2026-11-01",
-        endDate=None,
-        experimentType="a-b-test",
-        exposureEvent=None,
-    )
-
-    def version(cfg: dict[str, Any]) -> dict[str, Any]:
-        flag_config = {
-            k: v for k, v in cfg.items() if not k.startswith(("created", "lastModified"))
-        }
-        flag_config.pop("state", None)
-        return {
-            "version": 1,
-            "createdAt": cfg["createdAt"],
-            "createdBy": cfg["createdBy"],
-            "flagConfig": flag_config,
-        }
-
-    return {
-        "flags": [flag],
-        "experiments": [experiment],
-        "deployments": [
-            {"id": "7", "projectId": "100", "label": "web", "key": "client-abc", "deleted": False}
-        ],
-        "mutexes": [],
-        "holdouts": [],
-        "versions": {"1001": [version(flag)], "2001": [version(experiment)]},
-        "inclusions": {
-            "1001": {
-                "control": {"users": ["u-1", "u-2"], "cohorts": []},
-                "treatment": {"users": ["u-3"], "cohorts": ["coh-1"]},
-            },
-            "2001": {
-                "control": {"users": [], "cohorts": []},
-                "treatment": {"users": [], "cohorts": []},
-            },
-        },
-    }
 
 
 class _MemoryResource:

@@ -1,4 +1,4 @@
-"""Hand-built versions frames (shared by tests/history and tests/plots) with the columns and dtypes of ``expkit.frames.versions``."""
+"""Hand-built versions frames (the history and plot tests) with the columns and dtypes of ``expkit.frames.versions``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ VERSIONS_DTYPES = {
 }
 
 
-def config(
+def flag_config(
     *,
     variants: list[str] = ("control", "treatment"),  # type: ignore[assignment]
     weights: dict[str, Any] | None = None,

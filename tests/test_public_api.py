@@ -1,4 +1,4 @@
-"""DESIGN.md's public API contract, called exactly as written there, on the demo org.
+"""The public API (DESIGN.md's contract), called exactly as written there, on the demo org.
 
 Each test reads like the contract's lines; the area test suites check the behaviour in depth.
 """
