@@ -28,12 +28,15 @@ if TYPE_CHECKING:
 
     from expkit._fetch import Snapshot
 
-__all__ = ["Comparison", "compare", "write"]
+__all__ = ["CALENDAR_RULES", "FILES", "INCLUSION_RULES", "Comparison", "compare", "write"]
 
 FILES = ("report.html", "findings.csv", "summary.md")
 # rules whose findings depend on the clock, not on the org's state: not compared week over week
-_NOT_COMPARED = ("recent-change",)
-_INCLUSION_RULES = ("inclusion-overload", "pii-inclusion")
+CALENDAR_RULES = ("recent-change",)
+# rules that need inclusions: not checked (nor compared) on a snapshot taken without them
+INCLUSION_RULES = ("inclusion-overload", "pii-inclusion")
+_NOT_COMPARED = CALENDAR_RULES
+_INCLUSION_RULES = INCLUSION_RULES
 _MAX_HISTORY_PLOTS = 6
 _PLOT_DPI = 144
 _HISTORY_WINDOW = pd.Timedelta(days=120)

@@ -33,7 +33,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from expkit.edits import ApplyResult, InclusionsEdit, PayloadEdit, RolloutEdit
-from expkit.edits._core import EditClient, Plan
+from expkit.edits._core import ConflictError, EditClient, Plan
 from expkit.edits._inclusions_edit import MAX_INCLUSIONS
 from expkit.edits._payload_edit import parse_payload, payload_text
 from expkit.errors import ExpkitError
@@ -52,12 +52,32 @@ def _errors_html(errors: list[str]) -> str:
     return f'<ul style="color:{_ERR};margin:0">{items}</ul>'
 
 
+# wrap at spaces, never inside a word (JupyterLab's output <pre> breaks anywhere)
+_PROSE = "white-space:normal;overflow-wrap:anywhere;word-break:normal;margin:4px 0"
+
+
 def _error_html(exc: BaseException) -> str:
+    if isinstance(exc, ConflictError):
+        return _conflict_html(exc)
     title = html.escape(type(exc).__name__)
     body = html.escape(str(exc))
     return (
         f'<div class="expkit-error" style="color:{_ERR}"><b>{title}</b>'
-        f'<pre style="white-space:pre-wrap">{body}</pre></div>'
+        f'<p style="{_PROSE}">{body}</p></div>'
+    )
+
+
+def _conflict_html(exc: ConflictError) -> str:
+    """A conflict said in words, naming the Reload button (not the plan's .reload())."""
+    who = f" by {html.escape(exc.changed_by)}" if exc.changed_by else ""
+    when = f" at {html.escape(exc.changed_at)}" if exc.changed_at else ""
+    what = f" ({html.escape(', '.join(exc.fields))})" if exc.fields else ""
+    return (
+        f'<div class="expkit-error expkit-conflict" style="color:{_ERR}">'
+        "<b>Changed on the server: nothing was sent</b>"
+        f'<p style="{_PROSE}">Someone changed this config{what} since this editor loaded it'
+        f"{who}{when}. Click <b>Reload</b> to start from what the server holds now (your edits "
+        "stay in the controls), then <b>Preview</b> and <b>Apply</b> again.</p></div>"
     )
 
 

@@ -29,13 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "run"]
 
-FILES = ("report.html", "findings.csv", "summary.md")
-# What report.write leaves out of the week-over-week comparison, said to the user.
-# report.compare's default: findings that follow the calendar, not the org
-_CALENDAR_RULES = ("recent-change",)
-# a snapshot taken without inclusions cannot say whether these are new or resolved
-_INCLUSION_RULES = ("inclusion-overload", "pii-inclusion")
-
 
 def add_parser(sub: argparse._SubParsersAction[opt.Parser]) -> opt.Parser:
     parser = sub.add_parser(
@@ -121,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         f"{_counted(n_warning, 'warning')}, {int(counts.get('info', 0)):,} info "
         f"({_counted(len(snap.configs), 'config')} checked)"
     )
-    for name in FILES:
+    for name in report.FILES:
         print(f"  {out / name}")
     if previous is not None:
         print(_comparison_line(findings, previous, snap, cfg))
@@ -200,10 +193,15 @@ def _comparison_line(findings: pd.DataFrame, previous: Any, snap: Any, cfg: Hygi
     else:
         before = previous
         partial = not snap.with_inclusions
-    left_out = {*_CALENDAR_RULES, *cfg.disabled, *(_INCLUSION_RULES if partial else ())}
+    # what report.write leaves out of the week-over-week comparison, said to the user
+    left_out = {
+        *report.CALENDAR_RULES,
+        *cfg.disabled,
+        *(report.INCLUSION_RULES if partial else ()),
+    }
     comparison = report.compare(findings, before, ignore_rules=left_out)
     compared = [rule for rule in hygiene.RULES if rule not in left_out]
-    not_compared = [rule for rule in hygiene.RULES if rule in left_out]
+    not_compared = sorted(rule for rule in hygiene.RULES if rule in left_out)
     line = (
         f"expkit: since the previous report: {len(comparison.new):,} new, "
         f"{len(comparison.resolved):,} resolved, {len(comparison.still_open):,} still open "

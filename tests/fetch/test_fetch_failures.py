@@ -136,19 +136,21 @@ def test_a_config_whose_versions_404_is_taken_as_vanished(
     client = synthetic.client(rate_limit=None)
     flag = client.flags.list()[0]
     gone = str(flag["id"])
-    real = client.http.request
+    real = client.http.send
 
-    def request(method: str, path: str, **kwargs: Any) -> Any:
-        body = real(method, path, **kwargs)
+    def send(request: Any, **kwargs: Any) -> Any:
+        path = request.path
+        if path.endswith(f"/flags/{gone}/versions"):
+            # ... which answers 404: it was deleted meanwhile
+            raise expkit.NotFoundError(404, request.method, client.http.url_for(path))
+        body = real(request, **kwargs)
         if path == "/api/1/versions" and isinstance(body, dict):
             # the feed misses this config, so the snapshot asks for its /versions ...
             body["versions"] = [v for v in body["versions"] if str(v["flagConfig"]["id"]) != gone]
-        if path.endswith(f"/flags/{gone}/versions"):
-            # ... which answers 404: it was deleted meanwhile
-            raise expkit.NotFoundError(404, method, client.http.url_for(path))
         return body
 
-    monkeypatch.setattr(client.http, "request", request)
+    # every request, the first feed page's and the paginated ones', goes through send
+    monkeypatch.setattr(client.http, "send", send)
     with caplog.at_level(logging.WARNING, logger="expkit"):
         snap = expkit.snapshot(client, progress=False)
     assert gone in snap.configs["id"].tolist()

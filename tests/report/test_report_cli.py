@@ -240,7 +240,7 @@ def _corrupt_previous(demo_run, tmp_path: Path) -> dict[str, tuple[Path, str]]:
     truncated = copy_snapshot("truncated-meta")
     meta = (truncated / "meta.json").read_text()
     (truncated / "meta.json").write_text(meta[: len(meta) // 2])
-    cases["truncated meta.json"] = (truncated, "meta.json is not valid JSON")
+    cases["truncated meta.json"] = (truncated, "truncated meta.json")
 
     empty = copy_snapshot("empty-parquet")
     (empty / "configs.parquet").write_bytes(b"")

@@ -16,8 +16,9 @@ class AfterApply500(HTTPAdapter):
     """Forwards every request; answers write number ``fail_write`` with a 500 *after* the
     fake applied it. Reads fail while ``reads_down``."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner: HTTPAdapter) -> None:
         super().__init__()
+        self.inner = inner  # the fake org's own adapter, which serves in-process
         self.fail_write: int | None = None
         self.n_writes = 0
         self.reads_down = False
@@ -26,9 +27,9 @@ class AfterApply500(HTTPAdapter):
         if request.method == "GET":
             if self.reads_down:
                 raise requests.exceptions.ConnectionError("injected: connection reset")
-            return super().send(request, **kwargs)
+            return self.inner.send(request, **kwargs)
         self.n_writes += 1
-        response = super().send(request, **kwargs)
+        response = self.inner.send(request, **kwargs)
         if self.n_writes != self.fail_write:
             return response
         response.close()
@@ -41,8 +42,9 @@ class AfterApply500(HTTPAdapter):
 
 
 def faulty_client(server) -> tuple[Any, AfterApply500]:
-    adapter = AfterApply500()
+    adapter = AfterApply500(server)
     session = requests.Session()
+    session.mount("https://", adapter)
     session.mount("http://", adapter)
     return server.client(session=session, max_retries=0), adapter
 
