@@ -42,6 +42,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "rollout_history": ("expkit._history", "rollout_history"),
     "diff_versions": ("expkit._history", "diff_versions"),
     "changes": ("expkit._history", "changes"),
+    "compare": ("expkit._compare", "compare"),
     "edits": ("expkit.edits", None),
     "errors": ("expkit.errors", None),
     "fake": ("expkit.fake", None),
@@ -72,6 +73,7 @@ __all__ = [
     "__version__",
     "changes",
     "code_refs",
+    "compare",
     "connect",
     "diff_versions",
     "edits",
@@ -95,6 +97,7 @@ if TYPE_CHECKING:
     from expkit import edits, fake, frames, hygiene, plots, report, widgets
     from expkit._client import Client
     from expkit._code_refs import code_refs
+    from expkit._compare import compare
     from expkit._connect import connect
     from expkit._fetch import (
         fetch_deployments,

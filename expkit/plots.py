@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["change_activity", "findings", "rollout_history"]
+__all__ = ["change_activity", "drift", "findings", "rollout_history"]
 
 # Okabe & Ito (2008), black left out: it reads as an outline, not as a variant
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442")
@@ -161,9 +161,14 @@ def _select_config(history: pd.DataFrame, config: str | int | None) -> pd.DataFr
     if len(matching) == 1:
         return by_key
     if len(matching) > 1:
+        where = ""
+        if "project_id" in by_key.columns:
+            projects = sorted({str(p) for p in by_key["project_id"].dropna()})
+            where = f" in projects {', '.join(projects)}" if len(projects) > 1 else ""
         raise ValidationError(
-            f"config key {wanted!r} names {len(matching)} configs (a flag and an experiment?); "
-            "pass the config id instead.",
+            f"config key {wanted!r} names {len(matching)} configs{where} (ids "
+            f"{', '.join(map(str, matching))}: the same key in two projects, or a flag and an "
+            "experiment); pass the config id instead.",
             field="config",
             value=config,
             allowed=matching,
@@ -880,3 +885,10 @@ def findings(
         fontsize="small",
     )
     return ax
+
+
+def drift(drift: pd.DataFrame, *, ax: Axes | None = None, top: int = 20) -> Axes:
+    """Differences per config between two projects (``expkit.compare``), stacked by status."""
+    from expkit._compare import plot_drift
+
+    return plot_drift(drift, ax=ax, top=top)

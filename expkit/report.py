@@ -1,4 +1,5 @@
-"""The weekly flag-hygiene report: findings + plots → ``report.html``, ``findings.csv``, ``summary.md``.
+"""The weekly flag-hygiene report: findings + plots → ``report.html``, ``findings.csv``, ``summary.md``
+(and ``cleanup.csv`` when code references are given).
 
 ``write(findings, snapshot, out_dir)`` renders the files (jinja2 templates in
 ``expkit/templates``, autoescaped: every string from the API is escaped in the HTML); the HTML is
@@ -28,9 +29,22 @@ if TYPE_CHECKING:
 
     from expkit._fetch import Snapshot
 
-__all__ = ["CALENDAR_RULES", "FILES", "INCLUSION_RULES", "Comparison", "compare", "write"]
+__all__ = [
+    "CALENDAR_RULES",
+    "CODE_FILES",
+    "FILES",
+    "INCLUSION_RULES",
+    "Comparison",
+    "code_rules",
+    "compare",
+    "write",
+]
 
 FILES = ("report.html", "findings.csv", "summary.md")
+# written besides FILES when code references (refs=) are given
+CODE_FILES = ("cleanup.csv",)
+# how many places the "where in code" column names before "+N more"
+_MAX_PLACES = 3
 # rules whose findings depend on the clock, not on the org's state: not compared week over week
 CALENDAR_RULES = ("recent-change",)
 # rules that need inclusions: not checked (nor compared) on a snapshot taken without them
@@ -71,11 +85,11 @@ def compare(
     ignored = set(ignore_rules)
     current = findings[~findings["rule"].isin(ignored)]
     before = previous[~previous["rule"].isin(ignored)]
-    now_keys = set(zip(current["rule"], current["id"], strict=True))
-    old_keys = set(zip(before["rule"], before["id"], strict=True))
+    now_keys = set(_identities(current))
+    old_keys = set(_identities(before))
 
     def pick(frame: pd.DataFrame, keys: set[tuple[Any, Any]]) -> pd.DataFrame:
-        mask = [k in keys for k in zip(frame["rule"], frame["id"], strict=True)]
+        mask = [k in keys for k in _identities(frame)]
         return frame[pd.Series(mask, index=frame.index, dtype=bool)].reset_index(drop=True)
 
     return Comparison(
@@ -83,6 +97,17 @@ def compare(
         resolved=pick(before, old_keys - now_keys),
         still_open=pick(current, now_keys & old_keys),
     )
+
+
+def _identities(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """(rule, config id) per finding; a finding about a key no config has (id empty) is
+    matched by its key."""
+    ids = frame["id"].astype(object).where(frame["id"].notna(), None).tolist()
+    keys = frame["key"].astype(object).where(frame["key"].notna(), None).tolist()
+    return [
+        (str(rule), str(cid) if cid is not None else f"key:{key}")
+        for rule, cid, key in zip(frame["rule"].astype(object), ids, keys, strict=True)
+    ]
 
 
 # --------------------------------------------------------------------------- write
@@ -97,6 +122,7 @@ def write(
     config: hygiene.HygieneConfig | None = None,
     org: str | None = None,
     plots: bool = True,
+    refs: pd.DataFrame | None = None,
 ) -> Path:
     """Writes ``report.html``, ``findings.csv`` and ``summary.md`` to ``out_dir``; returns it.
 
@@ -106,8 +132,16 @@ def write(
     with ``config`` (default: the thresholds ``findings`` was made with, which
     ``hygiene.check`` keeps in ``findings.attrs``, else ``HygieneConfig()``).
     ``org`` names the org in the title (default: from ``snapshot.source``).
+
+    ``refs``: the code references (``expkit.code_refs``) ``findings`` was checked with
+    (``hygiene.check(snapshot, refs=refs)``): the findings table gains a "where in code"
+    column, and ``cleanup.csv`` lists the configs safe to remove from the code
+    (``hygiene.cleanup``). Without refs, the rules that need them are marked not checked.
+    Configs snoozed with ``expkit:snooze-until=`` are listed in a footnote.
     """
-    path, _ = _write(findings, snapshot, out_dir, previous, config, org=org, with_plots=plots)
+    path, _ = _write(
+        findings, snapshot, out_dir, previous, config, org=org, with_plots=plots, refs=refs
+    )
     return path
 
 
@@ -120,8 +154,17 @@ def _write(
     *,
     org: str | None,
     with_plots: bool,
+    refs: pd.DataFrame | None = None,
 ) -> tuple[Path, Comparison | None]:
     _check_findings(findings)
+    if refs is not None and (not isinstance(refs, pd.DataFrame) or "key" not in refs.columns):
+        raise ValidationError(
+            f"refs must be the DataFrame expkit.code_refs returns (with a 'key' column), "
+            f"not {type(refs).__name__}",
+            field="refs",
+            value=type(refs).__name__,
+            allowed="None or a code-references DataFrame (key, kind, path, line, ...)",
+        )
     made_with = findings.attrs.get("hygiene_config")
     if config is None and isinstance(made_with, hygiene.HygieneConfig):
         config = made_with
@@ -134,9 +177,18 @@ def _write(
             value=str(out),
             allowed="a directory (created if missing)",
         )
-    comparison, previous_time = _comparison(findings, previous, snapshot, cfg)
+    code_checked = refs is not None or bool(findings.attrs.get("code_checked"))
+    comparison, previous_time = _comparison(findings, previous, snapshot, cfg, code_checked)
     context = _context(
-        findings, snapshot, cfg, comparison, previous_time, org=org, with_plots=with_plots
+        findings,
+        snapshot,
+        cfg,
+        comparison,
+        previous_time,
+        org=org,
+        with_plots=with_plots,
+        refs=refs,
+        code_checked=code_checked,
     )
     env = _environment()
     out.mkdir(parents=True, exist_ok=True)
@@ -144,6 +196,8 @@ def _write(
     write_text_atomic(out / "report.html", env.get_template("report.html").render(context))
     write_text_atomic(out / "summary.md", env.get_template("summary.md").render(context))
     hygiene.write_findings(_ordered(findings), out / "findings.csv")
+    if refs is not None:
+        hygiene.write_cleanup(hygiene.cleanup(findings, snapshot, refs), out / "cleanup.csv")
     return out, comparison
 
 
@@ -171,11 +225,12 @@ def _comparison(
     previous: Any,
     snapshot: Any,
     cfg: hygiene.HygieneConfig,
+    code_checked: bool = False,
 ) -> tuple[Comparison | None, pd.Timestamp | None]:
     if previous is None:
         return None, None
     # rules not run this time cannot have been resolved
-    ignore = [*_NOT_COMPARED, *cfg.disabled]
+    ignore = [*_NOT_COMPARED, *cfg.disabled, *(() if code_checked else code_rules())]
     taken_at = None
     if isinstance(previous, pd.DataFrame):
         before = previous
@@ -186,13 +241,23 @@ def _comparison(
         else:
             before = hygiene.check(prev_snap, config=cfg)
             taken_at = getattr(prev_snap, "taken_at", None)
+            # a snapshot has no code references: its code rules did not run
+            ignore.extend(code_rules())
             # a snapshot without inclusions cannot say whether inclusion findings are new
             if not getattr(prev_snap, "with_inclusions", True):
                 ignore.extend(_INCLUSION_RULES)
     if not getattr(snapshot, "with_inclusions", True):
         ignore.extend(_INCLUSION_RULES)
     _check_findings(before)
+    if not before["rule"].isin(code_rules()).any():
+        # a previous report without code findings most likely ran without --code
+        ignore.extend(code_rules())
     return compare(findings, before, ignore_rules=ignore), taken_at
+
+
+def code_rules() -> tuple[str, ...]:
+    """The rules that need code references (``refs=``), e.g. ``unreferenced``."""
+    return tuple(rule.id for rule in hygiene.RULES.values() if rule.needs_refs)
 
 
 def _load_previous(previous: Any) -> Any:
@@ -235,6 +300,7 @@ class _Row:
     project_id: str
     name: str
     description: str
+    where: str = ""
 
 
 def _text(value: Any) -> str:
@@ -246,7 +312,10 @@ def _text(value: Any) -> str:
 
 
 def _rows(
-    frame: pd.DataFrame, now: pd.Timestamp, about: Mapping[str, tuple[str, str]]
+    frame: pd.DataFrame,
+    now: pd.Timestamp,
+    about: Mapping[str, tuple[str, str]],
+    places: Mapping[str, tuple[tuple[str | None, str], ...]] | None = None,
 ) -> list[_Row]:
     out = []
     for rec in frame.astype(object).to_dict("records"):
@@ -271,9 +340,19 @@ def _rows(
                 project_id=_text(rec.get("project_id")),
                 name=about.get(_text(rec.get("id")), ("", ""))[0],
                 description=about.get(_text(rec.get("id")), ("", ""))[1],
+                where=_where(places, rec.get("key"), rec.get("kind")) if places else "",
             )
         )
     return out
+
+
+def _where(places: Mapping[str, tuple[tuple[str | None, str], ...]], key: Any, kind: Any) -> str:
+    """``a.ts:3, b.kt:5, c.py:1 (+2 more)``: the first few places of a key in the code."""
+    from expkit.hygiene._code import places_of
+
+    found = places_of(places, key, kind)
+    more = len(found) - _MAX_PLACES
+    return ", ".join(found[:_MAX_PLACES]) + (f" (+{more} more)" if more > 0 else "")
 
 
 def _counts(frame: pd.DataFrame) -> dict[str, int]:
@@ -299,7 +378,12 @@ def _context(
     *,
     org: str | None,
     with_plots: bool,
+    refs: pd.DataFrame | None = None,
+    code_checked: bool = False,
 ) -> dict[str, Any]:
+    from expkit.hygiene._code import locations
+
+    places = locations(refs) if refs is not None else None
     # the same `now` hygiene.check defaults to, so ages agree with the findings' details
     now = hygiene._resolve_now(snapshot, None)
     configs = getattr(snapshot, "configs", None)
@@ -316,9 +400,13 @@ def _context(
     groups: list[dict[str, Any]] = []
     for rule in hygiene.RULES.values():
         part = findings[findings["rule"] == rule.id]
-        rows = _rows(part, now, about)
+        rows = _rows(part, now, about, places)
         actions = [r.action for r in rows if r.action]
-        skipped = rule.id in cfg.disabled or (rule.id in _INCLUSION_RULES and not with_inclusions)
+        skipped = (
+            rule.id in cfg.disabled
+            or (rule.id in _INCLUSION_RULES and not with_inclusions)
+            or (rule.needs_refs and not code_checked)
+        )
         groups.append(
             {
                 "id": rule.id,
@@ -349,14 +437,14 @@ def _context(
         }
         for sev in hygiene.SEVERITIES
     ]
-    table_rows = _rows(findings, now, about)
+    table_rows = _rows(findings, now, about, places)
     counts = _counts(findings)
     wow = None
     if comparison is not None:
         wow = {
             "since": previous_time.strftime("%Y-%m-%d %H:%M UTC") if previous_time else None,
-            "new": _rows(comparison.new, now, about),
-            "resolved": _rows(comparison.resolved, now, about),
+            "new": _rows(comparison.new, now, about, places),
+            "resolved": _rows(comparison.resolved, now, about, places),
             "still_open": len(comparison.still_open),
             "ignored": list(_NOT_COMPARED),
             "disabled": list(cfg.disabled),
@@ -382,10 +470,23 @@ def _context(
         "datatables": _datatables_assets() if table_rows else None,
         "wow": wow,
         "with_inclusions": with_inclusions,
+        "code_checked": code_checked,
+        "code_rules": list(code_rules()),
+        "with_where": places is not None,
+        "snoozed": [dict(s) for s in findings.attrs.get("snoozed", ()) or ()],
+        "noisy_keys": _noisy(refs),
         "config": cfg,
         "plots": _safe_plots(findings, snapshot, now, cfg) if with_plots else [],
         "version": _expkit_version(),
     }
+
+
+def _noisy(refs: pd.DataFrame | None) -> list[tuple[str, int]]:
+    """Keys ``code_refs`` matched in very many places (likely common words), most first."""
+    noisy = refs.attrs.get("noisy_keys") if refs is not None else None
+    if not isinstance(noisy, Mapping):
+        return []
+    return sorted(((str(k), int(n)) for k, n in noisy.items()), key=lambda kn: (-kn[1], kn[0]))
 
 
 def _ordered(findings: pd.DataFrame) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Build the bundled demo org and record it into ``data/fixtures/demo/``.
 
-The demo org is synthetic: 42 flags and 15 experiments of a made-up shop, with 18 months of
+The demo org is synthetic: 46 flags and 17 experiments of a made-up shop, with 18 months of
 history ending at ``RECORDED_AT``, hand-written so that every hygiene rule of DESIGN.md has at
-least one clear case (see ``SCENARIOS``) while the other configs are healthy. The org is
+least one clear case (see ``SCENARIOS``) while the other configs are healthy. A third project,
+``STAGING_PROJECT``, holds staging copies of a few web flags with drift from production (see
+``DRIFT``), for ``expkit.compare`` and ``PromoteEdit``; its configs are healthy (no finding). The org is
 served by the fake and recorded through ``expkit record``'s recorder, so the fixtures are a
 recording like any other.
 
@@ -35,8 +37,19 @@ OUT = Path(__file__).resolve().parent.parent / "data" / "fixtures" / "demo"
 WEB_PROJECT = "217854"
 API_PROJECT = "217861"
 WEB, IOS, ANDROID, API, LEGACY = "401120", "401121", "401122", "401130", "401101"
+STAGING_PROJECT = "217870"
+STAGING_WEB = "401140"
 MISSING_PARENT = "999001"
 XSS = "<script>alert(1)</script>"
+
+# the drift between staging (STAGING_PROJECT) and production web (WEB_PROJECT): what kind of
+# difference -> the key that shows it (the tests check each one)
+DRIFT: dict[str, str] = {
+    "missing in target": "checkout-express-lane",  # staging only: promote creates it in prod
+    "weights": "product-page-layout",
+    "payload": "refunds-self-service",
+    "segment": "signup-social-login",  # a segment present only in staging
+}
 
 # rule id -> keys of the demo configs that show it (the tests check each one)
 SCENARIOS: dict[str, tuple[str, ...]] = {
@@ -56,7 +69,22 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "long-running-experiment": ("checkout-one-page-exp",),
     "undocumented": ("tmp-test-flag", "graphql-batching", "push-digest"),
     "recent-change": ("search-filters-redesign", "welcome-tour-copy-exp"),
+    "mid-experiment-change": ("checkout-payment-order-exp", "search-autosuggest-exp"),
+    "expired": ("spring-sale-2026-banner",),
+    "bad-tag": ("loyalty-points-beta",),
 }
+# the rules that need code references, scanned from the demo source tree
+# (expkit/data/fixtures/demo-code) with the org's keys plus CODE_EXTRA_KEYS: keys that show
+# each (archived-but-referenced: exactly these; unreferenced: every live config the tree does
+# not read, these among them: android-offline-mode is also inactive, so safe to archive)
+CODE_SCENARIOS: dict[str, tuple[str, ...]] = {
+    "archived-but-referenced": ("legacy-coupon-banner", "search-spellcheck-exp", "wallet-v1"),
+    "unreferenced": ("android-offline-mode", "tmp-test-flag", "ios-widgets"),
+}
+# keys of configs deleted long ago that a team still looks for in its code
+CODE_EXTRA_KEYS = ("legacy-coupon-banner",)
+# configs tagged expkit:snooze-until=... (a date after RECORDED_AT): no findings at all
+SNOOZED = ("gift-wrap-option",)
 
 TEAM = {
     "checkout": ("maria.garcia@example.com", "tom.oconnor@example.com"),
@@ -133,7 +161,8 @@ class Demo:
         config.update(fields)
         b = ConfigBuilder(kind, config, at=self.ago(days), by=self.who(squad))
         self.squads[b.id] = squad
-        self.builders[key] = b
+        # a staging copy shares its key with the production config: keep both builders
+        self.builders[key if project != STAGING_PROJECT else f"{project}/{key}"] = b
         return b
 
     def story(self, b: ConfigBuilder, events: list[tuple[float, dict[str, Any] | str]]) -> None:
@@ -1128,6 +1157,9 @@ def build_demo_org() -> dict[str, Any]:
         }
     )
 
+    _tag_and_experiment_change_cases(d)
+    _staging(d, deployments)
+
     org: dict[str, Any] = {
         "flags": [],
         "experiments": [],
@@ -1142,6 +1174,202 @@ def build_demo_org() -> dict[str, Any]:
         org[b.kind].append(b.build())
         org["versions"][b.id] = b.versions
     return org
+
+
+def _staging(d: Demo, deployments: list[dict[str, Any]]) -> None:
+    """Staging copies of three web flags, each with one drift, plus a staging-only flag.
+
+    Built after every production config, so that the random draws (ids, times, salts) of
+    the production configs are the same as without a staging project. Every staging config
+    is enabled, deployed, documented and unchanged for 10+ days: no hygiene finding.
+    """
+    deployments.append(
+        {
+            "id": STAGING_WEB,
+            "projectId": STAGING_PROJECT,
+            "label": "web-staging",
+            "deleted": False,
+            "key": f"client-{d.token(32)}",
+        }
+    )
+
+    def copy(key: str, days: float, change: dict[str, Any]) -> None:
+        prod = d.builders[key].build()
+        squad = d.squads[d.builders[key].id]
+        b = d.new(
+            "flags",
+            key,
+            days=days,
+            squad=squad,
+            description=prod["description"],
+            variants=[dict(v) for v in prod["variants"]],
+            tags=list(prod["tags"]),
+            project=STAGING_PROJECT,
+            rolloutWeights=dict(prod["rolloutWeights"]),
+            targetSegments=[dict(s) for s in prod["targetSegments"]],
+            evaluationMode=prod["evaluationMode"],
+        )
+        d.story(
+            b,
+            [
+                (days - 1, {"deployments": [STAGING_WEB]}),
+                (days - 2, {"enabled": True, "rolloutPercentage": prod["rolloutPercentage"]}),
+                (12, change),
+            ],
+        )
+
+    weights = d.builders[DRIFT["weights"]].build()["rolloutWeights"]
+    copy(DRIFT["weights"], 60, {"rolloutWeights": {k: 1 for k in weights}})
+    variants = d.builders[DRIFT["payload"]].build()["variants"]
+    copy(
+        DRIFT["payload"],
+        55,
+        {"variants": [{**v, "payload": {"v": 4, "copy": "Refund in one click"}} for v in variants]},
+    )
+    segments = d.builders[DRIFT["segment"]].build()["targetSegments"]
+    qa = segment(
+        "QA team",
+        [condition("is", "gp:team", ["qa"])],
+        {"on": 1},
+    )
+    copy(DRIFT["segment"], 50, {"targetSegments": [qa, *segments]})
+
+    b = d.new(
+        "flags",
+        DRIFT["missing in target"],
+        days=40,
+        squad="checkout",
+        description="An express checkout lane for returning customers.",
+        variants=_on({"lane": "express"}),
+        tags=["squad:checkout", "prod"],
+        project=STAGING_PROJECT,
+    )
+    d.rollout(b, 38, 14, deployments=[STAGING_WEB], steps=(25, 50))
+
+
+def _tag_and_experiment_change_cases(d: Demo) -> None:
+    """Running experiments changed after their start (``mid-experiment-change``) and the
+    dated tags: an expired flag, one expiring later (no finding), a tag with a bad date
+    (``bad-tag``) and a snoozed config whose findings are held back. Added after every other
+    config, so the rest of the demo org keeps its ids and times."""
+
+    def experiment(key: str, squad: str, description: str, variants: list[dict[str, Any]]):
+        keys = [v["key"] for v in variants]
+        e = d.new(
+            "experiments",
+            key,
+            days=50,
+            squad=squad,
+            description=description,
+            variants=variants,
+            experimentType="a-b-test",
+            rolloutWeights={k: 1 for k in keys},
+        )
+        d.story(
+            e,
+            [
+                (
+                    49,
+                    {
+                        "targetSegments": [
+                            segment(
+                                "Logged-in users",
+                                [condition("is", "gp:logged_in", ["true"])],
+                                {k: 1 for k in keys},
+                            )
+                        ]
+                    },
+                ),
+                (48, {"deployments": [WEB]}),
+                (
+                    40,
+                    {
+                        "enabled": True,
+                        "rolloutPercentage": 100,
+                        "startDate": (RECORDED_AT - timedelta(days=40)).strftime("%Y-%m-%d"),
+                    },
+                ),
+            ],
+        )
+        return e
+
+    # weights moved from 50/50 to 67/33 three weeks in: users jump between variants
+    e = experiment(
+        "checkout-payment-order-exp",
+        "checkout",
+        "Card first vs wallet first in the payment step.",
+        _ab(None, {"order": "wallet-first"}),
+    )
+    d.story(e, [(19, {"rolloutWeights": {"control": 1, "treatment": 2}})])
+    # sticky bucketing turned on and a third variant added while running
+    e = experiment(
+        "search-autosuggest-exp",
+        "search",
+        "Autosuggest with product thumbnails.",
+        _ab(None, {"thumbnails": True}),
+    )
+    d.story(
+        e,
+        [
+            (30, {"stickyBucketing": True}),
+            (
+                25,
+                {
+                    "variants": _ab(
+                        None,
+                        {"thumbnails": True},
+                        {"thumbnails": True, "prices": True},
+                        keys=("control", "treatment", "treatment-prices"),
+                    ),
+                    "rolloutWeights": {"control": 1, "treatment": 1, "treatment-prices": 1},
+                },
+            ),
+        ],
+    )
+
+    def flag(key: str, squad: str, description: str, tag: str, **fields: Any) -> ConfigBuilder:
+        b = d.new(
+            "flags",
+            key,
+            days=160,
+            squad=squad,
+            description=description,
+            variants=_on(),
+            tags=[f"squad:{squad}", "prod", tag],
+            **fields,
+        )
+        return b
+
+    b = flag(
+        "spring-sale-2026-banner",
+        "growth",
+        "Homepage banner for the 2026 spring sale.",
+        "expkit:expires=2026-06-30",
+    )
+    d.rollout(b, 155, 120, deployments=[WEB, IOS], steps=(10, 50))
+    b = flag(
+        "gift-cards-v1",
+        "payments",
+        "Digital gift cards at checkout.",
+        "expkit:expires=2027-03-31",
+    )
+    d.rollout(b, 150, 60, deployments=[WEB], steps=(5, 20, 40))
+    b = flag(
+        "loyalty-points-beta",
+        "growth",
+        "Loyalty points on every order, beta.",
+        "expkit:snooze-until=after-black-friday",
+    )
+    d.rollout(b, 140, 50, deployments=[WEB, IOS, ANDROID], steps=(5, 15))
+    # disabled for months (inactive) but snoozed by its owner until mid-December
+    b = flag(
+        "gift-wrap-option",
+        "checkout",
+        "Gift wrapping at checkout, back for the holidays.",
+        "expkit:snooze-until=2026-12-15",
+    )
+    d.rollout(b, 150, 120, deployments=[WEB], steps=(25, 50))
+    d.story(b, [(100, {"enabled": False})])
 
 
 def demo_server(org: dict[str, Any] | None = None) -> FakeServer:

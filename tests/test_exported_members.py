@@ -23,6 +23,7 @@ EXPECTED = [
     "__version__",
     "changes",
     "code_refs",
+    "compare",
     "connect",
     "diff_versions",
     "edits",

@@ -46,11 +46,12 @@ def _code_cells(path: Path) -> list[dict]:
     return [c for c in _notebook(path)["cells"] if c["cell_type"] == "code"]
 
 
-def test_the_three_notebooks_exist():
+def test_the_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == [
         "01_explore.ipynb",
         "02_flag_hygiene.ipynb",
         "03_rollout_tweaking.ipynb",
+        "05_time_travel.ipynb",
     ]
 
 

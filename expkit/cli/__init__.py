@@ -1,4 +1,5 @@
-"""The ``expkit`` command: ``report``, ``snapshot``, ``serve`` and ``record``.
+"""The ``expkit`` command: ``report``, ``snapshot``, ``refs``, ``archive``, ``restore``,
+``compare``, ``serve`` and ``record``.
 
 The top floor of the package: each command module parses its options and calls the library
 through its public names, as a user's script would. Library modules never parse arguments
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from expkit._version import __version__
-from expkit.cli import _record, _report, _serve, _snapshot
+from expkit.cli import _compare, _record, _refs, _report, _restore, _serve, _snapshot
 from expkit.cli._errors import (
     EXIT_API,
     EXIT_BAD_INPUT,
@@ -55,8 +56,11 @@ def _build() -> tuple[Parser, dict[str, Parser]]:
         for command in (
             _report.add_parser(sub),
             _snapshot.add_parser(sub),
+            _refs.add_parser(sub),
             _serve.add_parser(sub),
             _record.add_parser(sub),
+            _restore.add_parser(sub),
+            _compare.add_parser(sub),
         )
     }
     return parser, commands

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from expkit.cli import _options as opt
+from expkit.cli import _refs
 from expkit.cli._errors import (
     EXIT_API,
     EXIT_BAD_INPUT,
@@ -71,6 +72,18 @@ def add_parser(sub: argparse._SubParsersAction[opt.Parser]) -> opt.Parser:
         help="exit 1 when a finding of this severity (or worse) exists (default: exit 0)",
     )
     parser.add_argument(
+        "--code",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="PATH",
+        help="also scan these source trees for the org's keys: adds the code rules "
+        "(archived-but-referenced, unreferenced), a 'where in code' column and cleanup.csv, "
+        "the configs safe to remove from the code (default: no code scanned; the code rules "
+        "are not checked)",
+    )
+    _refs.add_code_options(parser)
+    parser.add_argument(
         "--save-snapshot",
         metavar="DIR",
         help="also save the snapshot taken, for a later --previous (default: not saved)",
@@ -92,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     opt.check_config_file(args.config)
     opt.check_stale_days(args.stale_days)
     opt.check_region_env(args)
+    _refs.check_code_paths(args.code, "--code")
     cfg = _config(args)
     previous = _load_previous(args.previous) if args.previous else None
 
@@ -103,9 +117,13 @@ def run(args: argparse.Namespace) -> int:
     if args.save_snapshot:
         saved = snap.save(args.save_snapshot)
         print(f"expkit: snapshot saved to {saved}")
-    findings = hygiene.check(snap, config=cfg)
+    refs = None
+    if args.code:
+        keys = dict(zip(snap.configs["key"].tolist(), snap.configs["kind"].tolist(), strict=True))
+        refs = _refs.scan(args, args.code, keys)
+    findings = hygiene.check(snap, config=cfg, refs=refs)
     org = _source_label(args.fixtures) if client.fake is not None else client.base_url
-    out = report.write(findings, snap, args.out, previous=previous, config=cfg, org=org)
+    out = report.write(findings, snap, args.out, previous=previous, config=cfg, org=org, refs=refs)
 
     counts = findings["severity"].value_counts()
     n_error, n_warning = int(counts.get("error", 0)), int(counts.get("warning", 0))
@@ -114,10 +132,13 @@ def run(args: argparse.Namespace) -> int:
         f"{_counted(n_warning, 'warning')}, {int(counts.get('info', 0)):,} info "
         f"({_counted(len(snap.configs), 'config')} checked)"
     )
-    for name in report.FILES:
+    if refs is not None:
+        for line in _refs.scan_summary(refs):
+            print(line)
+    for name in (*report.FILES, *(report.CODE_FILES if refs is not None else ())):
         print(f"  {out / name}")
     if previous is not None:
-        print(_comparison_line(findings, previous, snap, cfg))
+        print(_comparison_line(findings, previous, snap, cfg, code_checked=refs is not None))
 
     if args.fail_on:
         failing = findings["severity"] >= args.fail_on
@@ -182,22 +203,34 @@ def _load_previous(value: str) -> Snapshot | pd.DataFrame:
         raise InputError(f"--previous {value}: cannot read it as a {what} ({detail}).") from exc
 
 
-def _comparison_line(findings: pd.DataFrame, previous: Any, snap: Any, cfg: HygieneConfig) -> str:
+def _comparison_line(
+    findings: pd.DataFrame,
+    previous: Any,
+    snap: Any,
+    cfg: HygieneConfig,
+    *,
+    code_checked: bool = False,
+) -> str:
     """What changed since ``previous``, and which rules that covers: as ``report.write`` does."""
     import expkit
     from expkit import hygiene, report
 
+    code_rules = report.code_rules()
     if isinstance(previous, expkit.Snapshot):
         before = hygiene.check(previous, config=cfg)
         partial = not previous.with_inclusions or not snap.with_inclusions
+        # a snapshot holds no code: its code rules did not run
+        no_code = True
     else:
         before = previous
         partial = not snap.with_inclusions
+        no_code = not bool(before["rule"].isin(code_rules).any())
     # what report.write leaves out of the week-over-week comparison, said to the user
     left_out = {
         *report.CALENDAR_RULES,
         *cfg.disabled,
         *(report.INCLUSION_RULES if partial else ()),
+        *(code_rules if no_code or not code_checked else ()),
     }
     comparison = report.compare(findings, before, ignore_rules=left_out)
     compared = [rule for rule in hygiene.RULES if rule not in left_out]

@@ -30,6 +30,7 @@ from expkit.edits._core import (
 from expkit.edits._inclusions_edit import MAX_INCLUSIONS, InclusionsEdit, parse_ids
 from expkit.edits._payload_edit import PayloadEdit, parse_payload
 from expkit.edits._rollout_edit import RolloutEdit
+from expkit.edits._sync import PromoteEdit, RestoreEdit
 
 __all__ = [
     "MAX_INCLUSIONS",
@@ -40,7 +41,9 @@ __all__ = [
     "InclusionsEdit",
     "PartialApplyError",
     "PayloadEdit",
+    "PromoteEdit",
     "Request",
+    "RestoreEdit",
     "RolloutEdit",
     "StepResult",
     "VerificationError",

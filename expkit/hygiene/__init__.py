@@ -20,6 +20,8 @@ The package, one concern per module:
 - ``_registry``: ``Rule``, ``Finding`` and the ``@rule`` decorator that fills ``RULES``;
 - ``_findings``: the findings frame (schema, order) and ``findings.csv`` I/O;
 - ``rules/``: the rules, one module per family (rollout, targeting, dependencies, lifecycle);
+- ``_tags``: expkit's dated tags (``expkit:expires=``, ``expkit:snooze-until=``);
+- ``_code``: where keys are in the code, and the code-cleanup list (``cleanup.csv``);
 - ``_check``: ``check``.
 
 Nothing here sends a request or mutates its inputs; only ``write_findings`` writes a file.
@@ -30,7 +32,8 @@ from __future__ import annotations
 from expkit.hygiene import _context
 from expkit.hygiene import rules as rules  # registers every rule
 from expkit.hygiene._check import check
-from expkit.hygiene._config import PERMANENT_TAG, HygieneConfig
+from expkit.hygiene._code import CLEANUP_COLUMNS, cleanup, write_cleanup
+from expkit.hygiene._config import EXPIRES_TAG, PERMANENT_TAG, SNOOZE_TAG, HygieneConfig
 from expkit.hygiene._config import _config_from_fields as _config_from_fields  # old pickles
 from expkit.hygiene._context import ConfigEntry, Context
 from expkit.hygiene._findings import (
@@ -47,12 +50,15 @@ from expkit.hygiene._registry import FAMILIES, RULES, SEVERITIES, Finding, Rule,
 _resolve_now = _context.resolve_now
 
 __all__ = [
+    "CLEANUP_COLUMNS",
+    "EXPIRES_TAG",
     "FAMILIES",
     "FINDINGS_COLUMNS",
     "PERMANENT_TAG",
     "RULES",
     "SEVERITIES",
     "SEVERITY_DTYPE",
+    "SNOOZE_TAG",
     "ConfigEntry",
     "Context",
     "Finding",
@@ -60,8 +66,10 @@ __all__ = [
     "HygieneConfig",
     "Rule",
     "check",
+    "cleanup",
     "empty_findings",
     "read_findings",
     "rule",
+    "write_cleanup",
     "write_findings",
 ]

@@ -14,9 +14,12 @@ from typing import Any
 from expkit.errors import ValidationError
 from expkit.hygiene._registry import RULES, SEVERITIES
 
-__all__ = ["PERMANENT_TAG", "HygieneConfig", "resolve_config"]
+__all__ = ["EXPIRES_TAG", "PERMANENT_TAG", "SNOOZE_TAG", "HygieneConfig", "resolve_config"]
 
 PERMANENT_TAG = "expkit:permanent"
+# tag prefixes followed by a date, YYYY-MM-DD
+EXPIRES_TAG = "expkit:expires="
+SNOOZE_TAG = "expkit:snooze-until="
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,12 @@ class HygieneConfig:
     decision. ``inclusion_warning`` / ``inclusion_limit``: individual users in one variant that
     make ``inclusion-overload`` a warning / an error (the API refuses more than 2,000).
     ``recent_days``: the window of ``recent-change``. ``permanent_tag``: the tag that exempts a
-    config from the staleness rules. ``disabled``: rule ids not to run. ``severities``: rule id
+    config from the staleness rules. ``expires_tag`` / ``snooze_tag``: the prefixes of the
+    tags that give a config an expiry date (``expired``) or silence every rule for it until
+    a date (``expkit:expires=2026-12-31``). ``mid_experiment_ramp_up``: whether raising a
+    running experiment's rollout or segment percentage counts for ``mid-experiment-change``
+    (by default not: consistent bucketing keeps every user's variant when the rollout only
+    grows; lowering it, or changing weights, always counts). ``disabled``: rule ids not to run. ``severities``: rule id
     → severity, replacing a rule's default.
     """
 
@@ -40,6 +48,9 @@ class HygieneConfig:
     inclusion_limit: int = 2000
     recent_days: int = 7
     permanent_tag: str = PERMANENT_TAG
+    expires_tag: str = EXPIRES_TAG
+    snooze_tag: str = SNOOZE_TAG
+    mid_experiment_ramp_up: bool = False
     disabled: tuple[str, ...] = ()
     severities: Mapping[str, str] = field(default_factory=dict)
 
@@ -61,12 +72,29 @@ class HygieneConfig:
                 value=self.inclusion_warning,
                 allowed=f"≤ inclusion_limit ({self.inclusion_limit})",
             )
-        if not isinstance(self.permanent_tag, str) or not self.permanent_tag:
+        if type(self.mid_experiment_ramp_up) is not bool:
             raise ValidationError(
-                "permanent_tag must be a non-empty string",
-                field="permanent_tag",
-                value=self.permanent_tag,
-                allowed="a tag, e.g. 'expkit:permanent'",
+                "mid_experiment_ramp_up must be true or false, "
+                f"not {self.mid_experiment_ramp_up!r}",
+                field="mid_experiment_ramp_up",
+                value=self.mid_experiment_ramp_up,
+                allowed=(True, False),
+            )
+        for name, example in _TAG_FIELDS.items():
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise ValidationError(
+                    f"{name} must be a non-empty string",
+                    field=name,
+                    value=value,
+                    allowed=f"a tag, e.g. {example!r}",
+                )
+        if self.expires_tag == self.snooze_tag:
+            raise ValidationError(
+                f"expires_tag and snooze_tag must differ, both are {self.expires_tag!r}",
+                field="snooze_tag",
+                value=self.snooze_tag,
+                allowed=f"a prefix other than {self.expires_tag!r}",
             )
         given: Any = self.disabled
         disabled = (given,) if isinstance(given, str) else given
@@ -209,6 +237,11 @@ class HygieneConfig:
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(HygieneConfig))
+_TAG_FIELDS = {
+    "permanent_tag": PERMANENT_TAG,
+    "expires_tag": EXPIRES_TAG,
+    "snooze_tag": SNOOZE_TAG,
+}
 _INT_FIELDS = (
     "stale_days",
     "inactive_days",

@@ -72,6 +72,8 @@ class Context:
     config: HygieneConfig
     entries: Mapping[str, ConfigEntry]
     refs: pd.DataFrame | None = field(default=None, compare=False)
+    # what one rule computed for others (e.g. which configs are stale), for this run only
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -134,7 +136,29 @@ class Context:
             return None
         return self.now - since
 
+    def shared(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per run: a view one rule computes and others read."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
+
+    def references(self, key: str | None, kind: str | None = None) -> tuple[str, ...]:
+        """Where ``key`` is in the scanned code (``path:line``, in the refs' order); a refs
+        row of another kind does not count (rows without a kind count for every kind).
+        Empty without refs.
+        """
+        from expkit.hygiene._code import places_of
+
+        return places_of(self.refs_by_key, key, kind)
+
     # ---- shared views, computed on first use
+
+    @cached_property
+    def refs_by_key(self) -> Mapping[str, tuple[tuple[str | None, str], ...]]:
+        """The code references by key: (kind or None, ``path:line``), one per place."""
+        from expkit.hygiene._code import locations
+
+        return MappingProxyType(locations(self.refs))
 
     @cached_property
     def groups(self) -> Mapping[str, Mapping[str, Any]]:

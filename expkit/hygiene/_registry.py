@@ -33,6 +33,8 @@ class Finding:
 
     ``action`` None: the rule's registered action. ``severity`` None: the rule's severity
     (from the config); a rule with two levels (``inclusion-overload``) sets it itself.
+    ``key`` and ``kind``: for a finding about a key that is no config of the snapshot
+    (``config_id`` empty), e.g. a key found in code that is missing from the org.
     """
 
     config_id: str
@@ -40,6 +42,8 @@ class Finding:
     action: str | None = None
     since: pd.Timestamp | None = None
     severity: str | None = None
+    key: str | None = None
+    kind: str | None = None
 
 
 RuleFunc = Callable[["Context"], Iterable[Finding]]
@@ -50,7 +54,8 @@ class Rule:
     """A registered hygiene rule: its id, function, default severity and what it checks.
 
     ``staleness``: the permanent tag exempts configs from it. ``includes_archived``: it also
-    looks at archived configs. ``action``: what to do about a finding, a template formatted
+    looks at archived configs. ``needs_refs``: it reads the code references given to
+    ``check`` (``refs=``) and is not run without them. ``action``: what to do about a finding, a template formatted
     with the run's settings (``{permanent_tag!r}``, ``{stale_days}``), used when a finding
     gives none.
     """
@@ -63,6 +68,7 @@ class Rule:
     includes_archived: bool = False
     family: str = ""
     action: str = ""
+    needs_refs: bool = False
 
     def __call__(self, ctx: Context) -> list[Finding]:
         return list(self.func(ctx))
@@ -85,6 +91,7 @@ def rule(
     action: str,
     staleness: bool = False,
     includes_archived: bool = False,
+    needs_refs: bool = False,
 ) -> Callable[[RuleFunc], RuleFunc]:
     """Registers the decorated function as the rule ``rule_id`` (ids are stable: never reuse one).
 
@@ -111,6 +118,7 @@ def rule(
             includes_archived=includes_archived,
             family=family,
             action=action,
+            needs_refs=needs_refs,
         )
         # by family, then in registration (file) order: sorted() is stable
         ordered = sorted(_RULES.items(), key=lambda item: FAMILIES.index(item[1].family))

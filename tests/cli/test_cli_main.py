@@ -21,7 +21,7 @@ from expkit.errors import (
     ValidationError,
 )
 
-COMMANDS = ("report", "snapshot", "serve", "record")
+COMMANDS = ("report", "snapshot", "refs", "serve", "record")
 PACKAGE = Path(expkit.__file__).resolve().parent
 
 
@@ -76,6 +76,8 @@ def test_every_command_has_a_description_defaults_and_the_exit_codes(command, ca
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_bad_flag_prints_that_commands_usage(command, capsys, tmp_path):
     required = ["--out", str(tmp_path / "x")] if command in ("snapshot", "record") else []
+    if command == "refs":
+        required = [str(tmp_path)]
     assert main([command, *required, "--bogus"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"usage: expkit {command} ")

@@ -47,7 +47,7 @@ def test_empty_frame_has_the_same_columns_and_dtypes() -> None:
     assert hygiene.check(Org().snapshot()).dtypes.to_dict() == dict(hygiene.FINDINGS_COLUMNS)
 
 
-def test_registry_lists_the_twelve_rules_by_family() -> None:
+def test_registry_lists_the_rules_by_family() -> None:
     assert list(hygiene.RULES) == [
         # rollout
         "fully-rolled-out",
@@ -55,6 +55,7 @@ def test_registry_lists_the_twelve_rules_by_family() -> None:
         "zero-percent-segment",
         "weight-mismatch",
         "recent-change",
+        "mid-experiment-change",
         # targeting
         "empty-condition",
         "inclusion-overload",
@@ -65,6 +66,14 @@ def test_registry_lists_the_twelve_rules_by_family() -> None:
         # lifecycle
         "long-running-experiment",
         "undocumented",
+        "expired",
+        "bad-tag",
+        "archived-but-referenced",
+        "unreferenced",
+    ]
+    assert [r.id for r in hygiene.RULES.values() if r.needs_refs] == [
+        "archived-but-referenced",
+        "unreferenced",
     ]
     families = [rule.family for rule in hygiene.RULES.values()]
     assert list(dict.fromkeys(families)) == list(hygiene.FAMILIES)

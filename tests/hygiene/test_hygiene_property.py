@@ -47,7 +47,26 @@ config = st.fixed_dictionaries(
         ),
         "targetSegments": st.one_of(st.lists(segment, max_size=3), odd),
         "deployments": st.one_of(st.lists(st.sampled_from(["1", "9"]), max_size=2), odd),
-        "tags": st.one_of(st.lists(st.sampled_from(["t", "expkit:permanent"]), max_size=2), odd),
+        "tags": st.one_of(
+            st.lists(
+                st.sampled_from(
+                    [
+                        "t",
+                        "expkit:permanent",
+                        "expkit:expires=2026-01-01",
+                        "expkit:expires=2027-01-01",
+                        "expkit:expires=2026-02-30",
+                        "expkit:snooze-until=2027-01-01",
+                        "expkit:snooze-until=soon",
+                    ]
+                ),
+                max_size=3,
+            ),
+            odd,
+        ),
+        "stickyBucketing": st.one_of(st.booleans(), odd),
+        "bucketingSalt": st.one_of(st.sampled_from(["a", "b"]), odd),
+        "exposureEvent": st.one_of(st.none(), st.just({"event_type": "seen", "filters": []}), odd),
         "parentDependencies": st.one_of(
             st.fixed_dictionaries(
                 {"flags": st.dictionaries(st.sampled_from(["1", "77"]), st.lists(keys, max_size=2))}
@@ -86,8 +105,27 @@ inclusion = st.fixed_dictionaries(
     configs=st.lists(config, max_size=4, unique_by=lambda c: c["id"]),
     versions=st.lists(version, max_size=6),
     inclusions=st.lists(inclusion, max_size=3),
+    refs=st.one_of(
+        st.none(),
+        st.lists(
+            st.tuples(
+                st.sampled_from(["", "a", "k", "gone"]),
+                st.sampled_from(["flag", "experiment", None]),
+            ),
+            max_size=4,
+        ).map(
+            lambda rows: pd.DataFrame(
+                {
+                    "key": [k for k, _ in rows],
+                    "kind": pd.array([kind for _, kind in rows], dtype="string"),
+                    "path": ["src/a.ts"] * len(rows),
+                    "line": pd.array(range(1, len(rows) + 1), dtype="Int64"),
+                }
+            )
+        ),
+    ),
 )
-def test_check_never_crashes_and_keeps_the_schema(configs, versions, inclusions) -> None:
+def test_check_never_crashes_and_keeps_the_schema(configs, versions, inclusions, refs) -> None:
     snap = SimpleNamespace(
         configs=frames.configs(configs),
         variants=frames.variants(configs),
@@ -99,10 +137,17 @@ def test_check_never_crashes_and_keeps_the_schema(configs, versions, inclusions)
         groups=frames.empty("groups"),
         taken_at=NOW,
     )
-    found = hygiene.check(snap)
+    found = hygiene.check(snap, refs=refs)
     assert found.dtypes.to_dict() == dict(hygiene.FINDINGS_COLUMNS)
     assert set(found["rule"]) <= set(hygiene.RULES)
-    assert found["id"].isin(snap.configs["id"]).all()
-    assert not found.duplicated(["rule", "id"]).any()
+    # a key found in code that no config has is the only finding without a config id
+    no_id = found["id"].isna()
+    assert set(found.loc[no_id, "rule"]) <= {"archived-but-referenced"}
+    assert found.loc[~no_id, "id"].isin(snap.configs["id"]).all()
+    assert not found[~no_id].duplicated(["rule", "id"]).any()
+    assert not found[no_id].duplicated(["rule", "key", "kind"]).any()
+    # snoozed configs have no findings at all
+    snoozed = {z["id"] for z in found.attrs["snoozed"]}
+    assert not found["id"].isin(snoozed).any()
     since = found["since"].dropna()
     assert (since <= NOW).all()

@@ -67,7 +67,7 @@ def test_a_rule_of_an_earlier_family_is_listed_with_its_family(registry: dict) -
         return iter(())
 
     ids = list(hygiene.RULES)
-    assert ids.index("zz-rollout") == ids.index("recent-change") + 1
+    assert ids.index("zz-rollout") == ids.index("mid-experiment-change") + 1
     assert ids.index("zz-rollout") < ids.index("empty-condition")
 
 

@@ -145,7 +145,14 @@ def test_archived_configs_are_skipped_by_most_rules(org: Org) -> None:
     found = hygiene.check(org.snapshot())
     assert sorted(found["rule"]) == ["pii-inclusion", "recent-change"]
     included = {r.id for r in hygiene.RULES.values() if r.includes_archived}
-    assert included == {"pii-inclusion", "recent-change"}
+    # bad-tag: a bad date on an archived config is still wrong; archived-but-referenced: only
+    # with refs, and only about archived configs
+    assert included == {
+        "pii-inclusion",
+        "recent-change",
+        "bad-tag",
+        "archived-but-referenced",
+    }
 
 
 def test_deleted_configs_are_ignored(org: Org) -> None:

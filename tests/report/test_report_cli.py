@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -29,10 +30,37 @@ def test_demo_report_writes_the_three_files(demo_run, capsys: pytest.CaptureFixt
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "report.html", "summary.md"]
     assert (snap / "meta.json").is_file()
+    # without --code the code rules are said to be not checked
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for rule_id in ("archived-but-referenced", "unreferenced"):
+        row = re.search(rf"<code>{rule_id}</code>.*?</tr>", html, flags=re.S)
+        assert row and "not checked" in row.group(0)
+    assert "No code was scanned" in html and "Where in code" not in html
 
 
-def test_every_rule_fires_on_the_demo_org(demo_run) -> None:
-    out, _, _ = demo_run
+@pytest.fixture(scope="module")
+def demo_code_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
+    """`expkit report --code` on the demo org and its source tree, with the one deleted key."""
+    import sys
+
+    from expkit._paths import demo_fixtures
+
+    out = tmp_path_factory.mktemp("demo-code") / "report"
+    code_dir = demo_fixtures().parent / "demo-code"
+    argv = ["report", "--out", str(out), "--code", str(code_dir), "--no-progress"]
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    try:
+        import make_demo_org
+    finally:
+        sys.path.pop(0)
+    for key in make_demo_org.CODE_EXTRA_KEYS:
+        argv += ["--key", key]
+    return out, main(argv), str(code_dir)
+
+
+def test_every_rule_fires_on_the_demo_org(demo_code_run, capsys) -> None:
+    out, code, code_dir = demo_code_run
+    assert code == 0
     found = hygiene.read_findings(out / "findings.csv")
     assert set(found["rule"]) == set(hygiene.RULES)
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -41,6 +69,24 @@ def test_every_rule_fires_on_the_demo_org(demo_run) -> None:
     # the demo description with a script tag is shown escaped, never as markup
     assert "<script>alert(1)</script>" not in html
     assert "<h1>demo org (synthetic, offline)</h1>" in html
+    # the code rules ran: where in code is shown, and cleanup.csv written
+    assert "Where in code" in html and "No code was scanned" not in html
+    assert f"{code_dir}/web/src/banner.js:3" in html
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cleanup.csv",
+        "findings.csv",
+        "report.html",
+        "summary.md",
+    ]
+    cleanup = pd.read_csv(out / "cleanup.csv")
+    assert dict(zip(cleanup["key"], cleanup["keep"], strict=True)) == {
+        "black-friday-2025-banner": "off",
+        "checkout-address-autocomplete-exp": "treatment",
+        "express-pay-button": "on",
+        "search-ranking-v2": "treatment",
+    }
+    # snoozed configs are named in the footnote
+    assert "gift-wrap-option</code> until 2026-12-15" in html
 
 
 def test_demo_findings_are_exact_where_the_demo_says_so(demo_run) -> None:
@@ -113,10 +159,12 @@ def test_output_and_fail_on(tmp_path: Path, recorded_org: Path, capsys) -> None:
     # disabled rules are not compared: their findings are not "resolved"
     assert "since the previous report: 0 new, 0 resolved" in printed
     # and the line says which rules were compared
-    compared = len(hygiene.RULES) - len(loud) - 1
+    # (nor are the code rules: no --code, so they did not run)
+    code_rules = [r for r in ("archived-but-referenced", "unreferenced") if r not in loud]
+    compared = len(hygiene.RULES) - len(loud) - 1 - len(code_rules)
     assert f"({compared} of {len(hygiene.RULES)} rules compared; not compared: " in printed
     not_compared = printed.split("not compared: ")[1].split(")")[0].split(", ")
-    assert sorted(not_compared) == sorted([*loud, "recent-change"])
+    assert sorted(not_compared) == sorted([*loud, "recent-change", *code_rules])
     html = (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
     assert "Since the last report" in html and "not checked" in html
 
@@ -143,7 +191,10 @@ def test_stale_days_option(tmp_path: Path, demo_run, capsys) -> None:
     # the previous snapshot is checked with the same thresholds: the org did not change
     assert "since the previous report: 0 new, 0 resolved" in out
     n = len(hygiene.RULES)
-    assert f"({n - 1} of {n} rules compared; not compared: recent-change)" in out
+    assert (
+        f"({n - 3} of {n} rules compared; not compared: archived-but-referenced, recent-change, "
+        "unreferenced)"
+    ) in out
 
 
 def test_bad_input_exits_2_with_a_message(tmp_path: Path, capsys) -> None:
@@ -403,4 +454,7 @@ def test_the_comparison_line_agrees_with_the_report(demo_run, tmp_path: Path, ca
         if previous.suffix == ".csv":
             assert "since the previous report: 2 new, 1 resolved" in line
     # the snapshot without inclusions leaves the inclusion rules out, and says so
-    assert "not compared: inclusion-overload, pii-inclusion, recent-change)" in line
+    assert (
+        "not compared: archived-but-referenced, inclusion-overload, pii-inclusion, "
+        "recent-change, unreferenced)"
+    ) in line

@@ -1,9 +1,10 @@
 """Rollout rules: who gets what, and for how long (stale, inactive, allocating nobody, weights
-that do not match the variants, recent changes).
+that do not match the variants, recent changes, experiments changed while running).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -13,6 +14,7 @@ from expkit._rollout import variant_keys
 from expkit.hygiene._context import Context, stamp, timestamp
 from expkit.hygiene._read import (
     allocates_nobody,
+    items,
     number,
     segment_allocates_in,
     segment_label,
@@ -247,3 +249,179 @@ def _what_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any]) ->
     more = len(parts) - _MAX_CHANGED_FIELDS
     text = ", ".join(parts[:_MAX_CHANGED_FIELDS]) + (f" (+{more} more)" if more > 0 else "")
     return f": {text}"
+
+
+# --------------------------------------------------------------------------- mid-experiment-change
+
+_ABSENT = object()
+_MAX_CHANGES = 3
+
+
+def _shares(raw: Any) -> Any:
+    """Weights as shares of their sum (1:1 and 2:2 are one split), rounded; absent if not a map."""
+    if not isinstance(raw, Mapping):
+        return _ABSENT
+    values = {str(k): number(v) for k, v in raw.items()}
+    total = sum(v for v in values.values() if v > 0)
+    if total <= 0:
+        return tuple(sorted((k, 0.0) for k in values))
+    return tuple(sorted((k, round(max(v, 0.0) / total, 9)) for k, v in values.items()))
+
+
+def _field(cfg: Mapping[str, Any], name: str) -> Any:
+    return cfg.get(name, _ABSENT) if name in cfg else _ABSENT
+
+
+def _split_aspects(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """What of an experiment skews its sample ratio when changed mid-run, by the name a
+    detail uses; ``_ABSENT`` where the version does not say (old or abridged versions)."""
+    segs = segments(cfg)
+    variants = items(cfg.get("variants")) if "variants" in cfg else None
+    exposure = _field(cfg, "exposureEvent")
+    pct = _field(cfg, "rolloutPercentage")
+    return {
+        "rollout %": number(pct) if pct is not _ABSENT else _ABSENT,
+        "weights": _shares(cfg.get("rolloutWeights")) if "rolloutWeights" in cfg else _ABSENT,
+        "segment %": tuple(number(s.get("percentage", 100)) for s in segs)
+        if "targetSegments" in cfg
+        else _ABSENT,
+        "segment weights": tuple(_shares(s.get("rolloutWeights")) for s in segs)
+        if "targetSegments" in cfg
+        else _ABSENT,
+        "variants": tuple(sorted(str(v.get("key")) for v in variants if isinstance(v, Mapping)))
+        if variants is not None
+        else _ABSENT,
+        "bucketing key": _field(cfg, "bucketingKey"),
+        "bucketing salt": _field(cfg, "bucketingSalt"),
+        "sticky bucketing": _field(cfg, "stickyBucketing"),
+        "exposure event": json.dumps(exposure, sort_keys=True, default=str)
+        if exposure is not _ABSENT
+        else _ABSENT,
+    }
+
+
+def _describe(name: str, old: Any, new: Any) -> str:
+    if name == "rollout %":
+        return f"rollout {old:g}% → {new:g}%"
+    if name == "segment %" and len(old) == len(new):
+        return ", ".join(
+            f"segment {i + 1} {a:g}% → {b:g}%"
+            for i, (a, b) in enumerate(zip(old, new, strict=True))
+            if a != b
+        )
+    if name == "variants":
+        added = [v for v in new if v not in old]
+        removed = [v for v in old if v not in new]
+        return "variants " + ", ".join([*(f"+{v!r}" for v in added), *(f"-{v!r}" for v in removed)])
+    if name == "weights" and old is not _ABSENT and new is not _ABSENT:
+        return f"weights {_ratio(old)} → {_ratio(new)}"
+    if name == "sticky bucketing":
+        return f"sticky bucketing {'on' if old else 'off'} → {'on' if new else 'off'}"
+    if name == "bucketing key":
+        return f"bucketing key {old!r} → {new!r}"
+    return f"{name} changed"
+
+
+def _ratio(shares: tuple[tuple[str, float], ...]) -> str:
+    """``control 50%, treatment 50%``."""
+    return ", ".join(f"{k} {v * 100:.3g}%" for k, v in shares)
+
+
+def _ramp_up(name: str, old: Any, new: Any) -> bool:
+    """A rollout or segment percentage that only grew: consistent bucketing adds users and
+    keeps every user's variant, so the sample ratio holds."""
+    if name == "rollout %":
+        return bool(new > old)
+    if name == "segment %":
+        return len(old) == len(new) and all(b >= a for a, b in zip(old, new, strict=True))
+    return False
+
+
+def _changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, ramp_up: bool = False
+) -> list[str]:
+    """What changed between two versions that skews the sample ratio, as the detail says
+    it; a ramp-up counts only when ``ramp_up``."""
+    old, new = _split_aspects(before), _split_aspects(after)
+    return [
+        _describe(name, old[name], new[name])
+        for name in old
+        if old[name] is not _ABSENT
+        and new[name] is not _ABSENT
+        and old[name] != new[name]
+        and (ramp_up or not _ramp_up(name, old[name], new[name]))
+    ]
+
+
+def _start_index(entry: Any, start: pd.Timestamp | None) -> int | None:
+    """The version that started the experiment: the first enabled one with the current start
+    date; else the first of the current enabled run created on or after the start date; else
+    the first of the current enabled run. None without such a version."""
+    history = entry.history
+    run = len(history)
+    while run > 0 and history[run - 1][1].get("enabled") is True:
+        run -= 1
+    if run == len(history):
+        return None
+    if start is not None:
+        wanted = start.strftime("%Y-%m-%d")
+        for i in range(run, len(history)):
+            if str(history[i][1].get("startDate") or "")[:10] == wanted:
+                return i
+        for i in range(run, len(history)):
+            if history[i][0] >= start.value:
+                return i
+    return run
+
+
+@rule(
+    "mid-experiment-change",
+    family="rollout",
+    severity="warning",
+    description="A running experiment whose traffic split, variants, bucketing or exposure "
+    "event changed after it started: a sample-ratio-mismatch risk.",
+    action="Check the results for a sample ratio mismatch; analyse from the last change on, "
+    "or restart the experiment.",
+)
+def mid_experiment_change(ctx: Context) -> Iterator[Finding]:
+    """Fires for a non-archived running experiment (state ``running``; when the state is
+    unknown, enabled with a start date) without a decision, when a version after the one
+    that started it (the first enabled version with the current start date) changed its
+    traffic split (rollout %, weights as shares, segment percentages or weights), its set of
+    variant keys, its bucketing (key, salt, sticky bucketing) or its exposure event. A
+    rollout or segment percentage that only grew (a ramp-up: consistent bucketing keeps
+    every user's variant) counts only with ``mid_experiment_ramp_up``. Fields a version
+    leaves out are not compared. ``since`` is the first such version.
+    """
+    for entry in ctx.configs():
+        row = entry.row
+        if entry.kind != "experiment" or row.get("decision"):
+            continue
+        state = row.get("state")
+        start = timestamp(row.get("start_date"))
+        running = state == "running" if state else bool(row.get("enabled")) and start is not None
+        if not running:
+            continue
+        first = _start_index(entry, start)
+        if first is None:
+            continue
+        found: list[tuple[int, list[str]]] = []
+        for i in range(first + 1, len(entry.history)):
+            changed = _changes(
+                entry.history[i - 1][1],
+                entry.history[i][1],
+                ramp_up=ctx.config.mid_experiment_ramp_up,
+            )
+            if changed:
+                found.append((entry.history[i][0], changed))
+        if not found:
+            continue
+        started = start or stamp(entry.history[first][0])
+        parts = [f"{'; '.join(what)} on {date(stamp(t))}" for t, what in found[:_MAX_CHANGES]]
+        more = len(found) - _MAX_CHANGES
+        yield Finding(
+            entry.id,
+            f"changed after it started on {date(started)}: {'; '.join(parts)}"
+            + (f" (+{plural(more, 'more change')})" if more > 0 else ""),
+            since=stamp(found[0][0]),
+        )
