@@ -91,7 +91,12 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     },
 }
 
-PLAN_KINDS = ("RolloutEdit", "PayloadEdit", "InclusionsEdit")
+# every edit plan with a single-config load; LifecycleEdit joins when it is in expkit.edits
+PLAN_KINDS = tuple(
+    name
+    for name in ("RolloutEdit", "PayloadEdit", "InclusionsEdit", "RestoreEdit")
+    if hasattr(edits, name)
+)
 # edit clients: the defaults (retries, short backoff), and one that never retries a 5xx/drop
 EDIT_CLIENTS: dict[str, dict[str, Any]] = {
     "retrying": {"backoff_factor": 0.02, "backoff_max": 0.5},
@@ -329,6 +334,8 @@ def configure(plan: Any, name: str, spec: dict[str, Any]) -> Any:
     elif name == "PayloadEdit":
         for variant, payload in spec["payloads"].items():
             plan.set_payload(variant, payload)
+    elif name == "RestoreEdit":
+        pass  # the version to restore is given to load()
     else:
         for variant, changes in spec.items():
             for what, ids in changes.items():
@@ -393,8 +400,18 @@ def edit_trial(
     cls = plan_class(name)
     old = view(server, kind, cid)
     # the new config: apply fault-free, look, undo (checked to restore the old one)
-    reference = cls.load(reliable, cid, kind=kind, audit_log=audit)
-    spec = make_spec(reference, name, rng, trial)
+    if name == "RestoreEdit":
+        # an earlier version that differs from the current config
+        for _ in range(10):
+            spec = restore_spec(reliable, kind, cid, rng)
+            reference = load_plan(cls, name, reliable, cid, kind, spec, audit)
+            if reference.has_changes:
+                break
+        else:
+            return
+    else:
+        reference = load_plan(cls, name, reliable, cid, kind, {}, audit)
+        spec = make_spec(reference, name, rng, trial)
     configure(reference, name, spec).apply(progress=False)
     new = view(server, kind, cid)
     reference.undo(progress=False)
@@ -408,7 +425,7 @@ def edit_trial(
     client = make_client()
     start_faults()
     try:
-        plan = configure(cls.load(client, cid, kind=kind, audit_log=audit), name, spec)
+        plan = configure(load_plan(cls, name, client, cid, kind, spec, audit), name, spec)
         result = plan.apply(progress=False)
         finder.scan(repr(plan), "plan repr")
     except (edits.PartialApplyError, edits.VerificationError) as exc:
@@ -455,7 +472,32 @@ def edit_trial(
         tally.rolled_back += 1
     # the next trial starts from the old config
     if after != old:
-        fix_up(reliable, name, kind, cid, old)
+        fix_up(reliable, name, kind, cid, old, spec)
+
+
+def restore_spec(
+    reliable: expkit.Client, kind: str, cid: str, rng: random.Random
+) -> dict[str, Any]:
+    """A RestoreEdit trial: an earlier version to restore, and the latest (to go back to)."""
+    resource = reliable.flags if kind == "flags" else reliable.experiments
+    numbers = sorted(int(v["version"]) for v in resource.versions(cid))
+    return {"version": rng.choice(numbers[:-1] or numbers), "latest": numbers[-1]}
+
+
+def load_plan(
+    cls: type[Any],
+    name: str,
+    client: expkit.Client,
+    cid: str,
+    kind: str,
+    spec: dict[str, Any],
+    audit: Path | bool,
+) -> Any:
+    if name == "RestoreEdit":
+        return cls.load(
+            client, cid, spec["version"], kind=kind, allow_partial=True, audit_log=audit
+        )
+    return cls.load(client, cid, kind=kind, audit_log=audit)
 
 
 def fix_up(
@@ -464,9 +506,15 @@ def fix_up(
     kind: str,
     cid: str,
     old: dict[str, Any],
+    spec: dict[str, Any],
 ) -> None:
     """Puts the config back to ``old`` through a fault-free plan (best effort)."""
     cls = plan_class(name)
+    if name == "RestoreEdit":
+        back = load_plan(cls, name, reliable, cid, kind, {"version": spec["latest"]}, False)
+        if back.has_changes:
+            back.apply(progress=False)
+        return
     back = cls.load(reliable, cid, kind=kind, audit_log=False)
     if name == "RolloutEdit":
         cfg = old["config"]
