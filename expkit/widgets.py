@@ -38,7 +38,7 @@ from expkit.edits._inclusions_edit import MAX_INCLUSIONS
 from expkit.edits._payload_edit import parse_payload, payload_text
 from expkit.errors import ExpkitError
 
-__all__ = ["InclusionsEditor", "PayloadEditor", "RolloutEditor"]
+__all__ = ["CleanupEditor", "InclusionsEditor", "PayloadEditor", "RolloutEditor"]
 
 _OK = "#1a7f37"
 _WARN = "#9a6700"
@@ -612,3 +612,324 @@ class InclusionsEditor(_Editor):
             + " · "
             + part("cohorts", c["cohorts_before"], c["cohorts_after"])
         )
+
+
+# ------------------------------------------------------------------------- cleanup
+
+_ALL = "(all)"
+STALE_RULES = ("fully-rolled-out", "inactive")
+
+
+class CleanupEditor(widgets.VBox):
+    """The findings as a table with a checkbox per config, over ``LifecycleEdit``.
+
+    Pick an action (archive, unarchive, disable, enable), narrow the table with the rule,
+    severity and owner filters, tick the configs (the stale rules' configs start ticked),
+    then Preview: the plan's table, and the blocked configs listed with their reasons. Apply
+    is enabled only after a preview of exactly what is selected now (the ticked configs
+    the filters show, and the action); any change disables it until the next preview.
+    Apply checks each config against the server first, so configs changed since the
+    preview are reported (``conflict``, ``blocked``, ``no-op``), never sent blindly;
+    Undo undoes exactly the configs the last apply changed. Controls are attributes::
+
+        editor = CleanupEditor(client, findings)
+        editor.checkboxes["512676"].value = False
+        editor.action.value = "disable"
+        editor.preview_button.click(); editor.apply_button.click()
+    """
+
+    def __init__(
+        self,
+        client: EditClient,
+        findings: Any,
+        *,
+        refs: Any = None,
+        force: bool = False,
+        preselect: tuple[str, ...] = STALE_RULES,
+        audit_log: str | os.PathLike[str] | bool | None = None,
+    ) -> None:
+        from expkit.edits import ACTIONS
+
+        self.client = client
+        self._refs = refs
+        self._force = force
+        self._audit_log = audit_log
+        self.plan: Any = None
+        # the plan of the last apply: Undo undoes it, whatever has been previewed since
+        self.applied_plan: Any = None
+        self._configs = _findings_by_config(findings)
+        self._previewed: tuple[str, tuple[str, ...]] | None = None
+
+        self.action = widgets.Dropdown(options=ACTIONS, value="archive", description="action")
+        rules = sorted({r for c in self._configs.values() for r in c["rules"]})
+        owners = sorted({c["owner"] for c in self._configs.values() if c["owner"]})
+        self.rule_filter = widgets.Dropdown(options=[_ALL, *rules], value=_ALL, description="rule")
+        self.severity_filter = widgets.Dropdown(
+            options=[_ALL, "error", "warning", "info"], value=_ALL, description="severity"
+        )
+        self.owner_filter = widgets.Dropdown(
+            options=[_ALL, *owners], value=_ALL, description="owner"
+        )
+        self.checkboxes: dict[str, widgets.Checkbox] = {}
+        self._rows: dict[str, widgets.HBox] = {}
+        for cid, info in self._configs.items():
+            box = widgets.Checkbox(
+                value=bool(set(info["rules"]) & set(preselect)),
+                indent=False,
+                layout=widgets.Layout(width="2em"),
+            )
+            box.observe(lambda _: self._changed(), names="value")
+            self.checkboxes[cid] = box
+            self._rows[cid] = widgets.HBox([box, widgets.HTML(_config_cells(cid, info))])
+        self.select_all_button = widgets.Button(description="Select shown", icon="check-square")
+        self.select_none_button = widgets.Button(description="Clear shown", icon="square")
+        self.table = widgets.VBox()
+        self.selection = widgets.HTML()
+        self.preview_button = widgets.Button(description="Preview", icon="eye")
+        self.apply_button = widgets.Button(
+            description="Apply", icon="check", button_style="danger", disabled=True
+        )
+        self.undo_button = widgets.Button(description="Undo", icon="undo", disabled=True)
+        self.dry_run = widgets.Checkbox(value=False, description="dry run", indent=False)
+        self.plan_table = widgets.HTML()
+        self.blocked_list = widgets.HTML()
+        self.status = widgets.HTML()
+
+        for control in (self.action, self.rule_filter, self.severity_filter, self.owner_filter):
+            control.observe(lambda _: self._changed(), names="value")
+        self.select_all_button.on_click(lambda _: self._tick_shown(True))
+        self.select_none_button.on_click(lambda _: self._tick_shown(False))
+        self.preview_button.on_click(lambda _: self._on_preview())
+        self.apply_button.on_click(lambda _: self._on_apply())
+        self.undo_button.on_click(lambda _: self._on_undo())
+        super().__init__(
+            [
+                widgets.HTML(f"<h4>Clean up: {len(self._configs)} config(s) with findings</h4>"),
+                widgets.HBox([self.rule_filter, self.severity_filter, self.owner_filter]),
+                widgets.HBox([self.select_all_button, self.select_none_button, self.selection]),
+                self.table,
+                widgets.HBox(
+                    [
+                        self.action,
+                        self.preview_button,
+                        self.apply_button,
+                        self.dry_run,
+                        self.undo_button,
+                    ]
+                ),
+                self.plan_table,
+                self.blocked_list,
+                self.status,
+            ]
+        )
+        self._changed()
+
+    # -- what is selected -------------------------------------------------------------------
+    def shown(self) -> list[str]:
+        """The ids the filters show, in table order."""
+        out = []
+        rule, severity, owner = (
+            self.rule_filter.value,
+            self.severity_filter.value,
+            self.owner_filter.value,
+        )
+        for cid, info in self._configs.items():
+            if rule != _ALL and rule not in info["rules"]:
+                continue
+            if severity != _ALL and severity not in info["severities"]:
+                continue
+            if owner != _ALL and info["owner"] != owner:
+                continue
+            out.append(cid)
+        return out
+
+    def selected(self) -> list[str]:
+        """The ids that Preview and Apply act on: ticked and shown by the filters."""
+        return [cid for cid in self.shown() if self.checkboxes[cid].value]
+
+    def _selection_key(self) -> tuple[str, tuple[str, ...]]:
+        return (str(self.action.value), tuple(self.selected()))
+
+    def _tick_shown(self, value: bool) -> None:
+        for cid in self.shown():
+            self.checkboxes[cid].value = value
+
+    def _changed(self) -> None:
+        shown = self.shown()
+        self.table.children = [self._rows[cid] for cid in shown]
+        ticked_hidden = sum(
+            1 for cid, box in self.checkboxes.items() if box.value and cid not in set(shown)
+        )
+        note = f" ({ticked_hidden} ticked but hidden by the filters: not included)"
+        self.selection.value = (
+            f"<span>{len(self.selected())} selected of {len(shown)} shown"
+            f"{note if ticked_hidden else ''}</span>"
+        )
+        self._refresh()
+
+    def _refresh(self) -> None:
+        ready = self.plan is not None and self.plan.has_changes
+        self.apply_button.disabled = not (
+            ready and self._previewed is not None and self._previewed == self._selection_key()
+        )
+        self.undo_button.disabled = not (
+            self.applied_plan is not None and self.applied_plan.can_undo
+        )
+
+    # -- actions ----------------------------------------------------------------------------
+    def _frame(self, ids: list[str]) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"id": ids, "kind": [self._configs[cid]["kind"] for cid in ids]}
+        ).astype("string")
+
+    def _on_preview(self) -> None:
+        from expkit.edits import LifecycleEdit
+
+        key = self._selection_key()
+        ids = list(key[1])
+        self._previewed = None
+        self.plan_table.value = ""
+        self.blocked_list.value = ""
+        if not ids:
+            self.status.value = "<p>Nothing selected: tick the configs to act on.</p>"
+            self._refresh()
+            return
+        try:
+            plan = LifecycleEdit.load(
+                self.client,
+                self._frame(ids),
+                action=key[0],
+                refs=self._refs,
+                force=self._force,
+                audit_log=self._audit_log,
+            )
+        except (ExpkitError, KeyboardInterrupt) as exc:
+            self.status.value = _error_html(exc)
+            self._refresh()
+            return
+        self.plan = plan
+        self._previewed = key
+        self.plan_table.value = self._plan_html()
+        self.blocked_list.value = self._blocked_html()
+        counts = plan.counts()
+        self.status.value = (
+            f"<p>Preview: {counts['ready']} ready, {counts['blocked']} blocked, "
+            f"{counts['no-op']} no-op; about {plan.n_requests:,} request(s).</p>"
+        )
+        self._refresh()
+
+    def _plan_html(self) -> str:
+        frame = self.plan.preview()
+        return '<div class="expkit-plan">' + frame.to_html(index=False, na_rep="") + "</div>"
+
+    def _blocked_html(self) -> str:
+        frame = self.plan.blocked
+        if frame.empty:
+            return ""
+        items = "".join(
+            f"<li><b>{html.escape(str(k))}</b> ({html.escape(str(i))}): {html.escape(str(r))}</li>"
+            for i, k, r in zip(frame["id"], frame["key"], frame["reason"], strict=True)
+        )
+        return (
+            f'<div class="expkit-blocked"><b>Blocked, never sent ({len(frame)})</b>'
+            f"<ul>{items}</ul></div>"
+        )
+
+    def _show_result(self, result: Any) -> None:
+        self.status.value = (
+            f'<div class="expkit-result">{result._repr_html_()}</div>' if result is not None else ""
+        )
+
+    def _on_apply(self) -> None:
+        if self.plan is None or self._previewed != self._selection_key():
+            self._refresh()
+            return
+        try:
+            result = self.plan.apply(dry_run=self.dry_run.value, progress=False)
+        except (ExpkitError, KeyboardInterrupt) as exc:
+            self.status.value = _error_html(exc)
+        else:
+            self._show_result(result)
+        if self.plan.can_undo:
+            self.applied_plan = self.plan
+        # what changed on the server is in the plan now: preview again before the next apply
+        self._previewed = None
+        self.plan_table.value = self._plan_html()
+        self.blocked_list.value = self._blocked_html()
+        self._refresh()
+
+    def _on_undo(self) -> None:
+        plan = self.applied_plan
+        if plan is None or not plan.can_undo:
+            self._refresh()
+            return
+        try:
+            result = plan.undo(progress=False)
+        except (ExpkitError, KeyboardInterrupt) as exc:
+            self.status.value = _error_html(exc)
+        else:
+            self._show_result(result)
+        # the server changed: preview again before the next apply
+        self._previewed = None
+        if plan is self.plan:
+            self.plan_table.value = self._plan_html()
+            self.blocked_list.value = self._blocked_html()
+        self._refresh()
+
+
+def _findings_by_config(findings: Any) -> dict[str, dict[str, Any]]:
+    """id -> kind, key, rules, severities, owner: one entry per config of the findings."""
+    from expkit.errors import ValidationError
+
+    columns = [str(c) for c in getattr(findings, "columns", [])]
+    missing = [c for c in ("id", "kind", "rule") if c not in columns]
+    if missing:
+        raise ValidationError(
+            f"findings: no {', '.join(missing)} column(s) (it has {', '.join(columns) or 'none'}).",
+            field="findings",
+            value=columns,
+            allowed="a findings DataFrame from expkit.hygiene.check",
+        )
+    out: dict[str, dict[str, Any]] = {}
+    for record in findings.to_dict("records"):
+        cid = record.get("id")
+        if cid is None or str(cid) in ("", "<NA>", "nan"):
+            continue
+        cid = str(cid)
+        entry = out.setdefault(
+            cid,
+            {
+                "kind": str(record.get("kind")),
+                "key": record.get("key"),
+                "rules": [],
+                "severities": [],
+                "owner": None,
+                "details": [],
+            },
+        )
+        if entry["kind"] != str(record.get("kind")):
+            raise ValidationError(
+                f"findings: id {cid} is both a {entry['kind']} and a {record.get('kind')}.",
+                field="findings.id",
+                value=cid,
+            )
+        entry["rules"].append(str(record.get("rule")))
+        entry["severities"].append(str(record.get("severity")))
+        owner = record.get("owner")
+        if owner is not None and str(owner) not in ("", "<NA>", "nan"):
+            entry["owner"] = str(owner)
+        if record.get("detail") is not None:
+            entry["details"].append(str(record.get("detail")))
+    return out
+
+
+def _config_cells(cid: str, info: dict[str, Any]) -> str:
+    rules = ", ".join(dict.fromkeys(info["rules"]))
+    owner = info["owner"] or "—"
+    return (
+        f'<span class="expkit-config"><code>{html.escape(str(info["key"]))}</code> '
+        f"({html.escape(info['kind'])} {html.escape(cid)}) · {html.escape(rules)} · "
+        f"{html.escape(owner)}</span>"
+    )

@@ -51,6 +51,7 @@ def test_the_notebooks_exist():
         "01_explore.ipynb",
         "02_flag_hygiene.ipynb",
         "03_rollout_tweaking.ipynb",
+        "04_cleanup.ipynb",
         "05_time_travel.ipynb",
     ]
 

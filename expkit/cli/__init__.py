@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from expkit._version import __version__
-from expkit.cli import _compare, _record, _refs, _report, _restore, _serve, _snapshot
+from expkit.cli import _archive, _compare, _record, _refs, _report, _restore, _serve, _snapshot
 from expkit.cli._errors import (
     EXIT_API,
     EXIT_BAD_INPUT,
@@ -61,6 +61,7 @@ def _build() -> tuple[Parser, dict[str, Parser]]:
             _record.add_parser(sub),
             _restore.add_parser(sub),
             _compare.add_parser(sub),
+            _archive.add_parser(sub),
         )
     }
     return parser, commands

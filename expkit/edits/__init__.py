@@ -28,17 +28,29 @@ from expkit.edits._core import (
     VerificationError,
 )
 from expkit.edits._inclusions_edit import MAX_INCLUSIONS, InclusionsEdit, parse_ids
+from expkit.edits._lifecycle_edit import (
+    ACTIONS,
+    MAX_PLAN_REQUESTS,
+    ConfigResult,
+    LifecycleEdit,
+    LifecycleResult,
+)
 from expkit.edits._payload_edit import PayloadEdit, parse_payload
 from expkit.edits._rollout_edit import RolloutEdit
 from expkit.edits._sync import PromoteEdit, RestoreEdit
 
 __all__ = [
+    "ACTIONS",
     "MAX_INCLUSIONS",
+    "MAX_PLAN_REQUESTS",
     "STATUSES",
     "ApplyResult",
+    "ConfigResult",
     "ConflictError",
     "Effect",
     "InclusionsEdit",
+    "LifecycleEdit",
+    "LifecycleResult",
     "PartialApplyError",
     "PayloadEdit",
     "PromoteEdit",
