@@ -537,6 +537,78 @@ def fix_up(
         back.apply(progress=False)
 
 
+def lifecycle_trial(
+    server: FakeServer,
+    reliable: expkit.Client,
+    flags: list[str],
+    make_client: Callable[[], expkit.Client],
+    start_faults: Callable[[], None],
+    audit: Path,
+    finder: LeakFinder,
+    tally: EditTally,
+) -> None:
+    """LifecycleEdit disables several flags; each config's status must match the fake.
+
+    Configs are independent (one failure never rolls back the others), so the check is per
+    config: ``applied`` means the fake shows it disabled, ``failed`` / ``not sent`` /
+    ``conflict`` / ``blocked`` / ``no-op`` that it is as it was, ``unknown`` either.
+    """
+    cls = plan_class("LifecycleEdit")
+
+    def enabled() -> dict[str, Any]:
+        org = server.state.to_org()
+        return {str(c["id"]): c.get("enabled") for c in org["flags"] if str(c["id"]) in flags}
+
+    old = enabled()
+    tally.trials += 1
+    result = None
+    raised: BaseException | None = None
+    client = make_client()
+    start_faults()
+    try:
+        plan = cls.load(client, flags, action="disable", kind="flags", audit_log=audit)
+        result = plan.apply(progress=False)
+    except ExpkitError as exc:
+        raised = exc
+        result = getattr(exc, "result", None)
+    finally:
+        faults_off(server)
+    if raised is not None:
+        finder.scan_exception(raised, f"edit error {type(raised).__name__}")
+    after = enabled()
+    if result is None:
+        if after == old:
+            tally.not_sent += 1
+        else:
+            tally.misreported += 1
+            tally.details.append(f"LifecycleEdit {flags}: changed on the server, no result")
+    else:
+        finder.scan(str(result), "apply result")
+        finder.scan(result.frame().to_string(), "apply result frame")
+        statuses = {c.id: c.status for c in result.configs}
+        for cid in flags:
+            status, now, was = statuses.get(cid), after[cid], old[cid]
+            if status == "applied":
+                ok = now is False
+            elif status == "unknown":
+                ok = now in (False, was)
+                tally.unknown += 1
+            else:
+                ok = now == was
+            if not ok:
+                tally.half_applied_silently += 1
+                tally.details.append(
+                    f"LifecycleEdit flag {cid}: status {status!r}, enabled {was} -> {now}"
+                )
+        if all(statuses.get(c) == "applied" for c in flags if old[c]):
+            tally.applied += 1
+        else:
+            tally.rolled_back += 1
+    for cid in flags:  # the next trial starts from the old state
+        if after[cid] != old[cid]:
+            reliable.flags.edit(cid, enabled=old[cid])
+
+
 # ----- the run -------------------------------------------------------------------------------
 
 
@@ -745,6 +817,28 @@ def seed_tallies(
                         trial_seed,
                         tally.edits,
                     )
+        if hasattr(edits, "LifecycleEdit"):
+            live = expected.configs[
+                (expected.configs["kind"] == "flag")
+                & expected.configs["enabled"].fillna(False).astype(bool)
+                & ~expected.configs["archived"].fillna(False).astype(bool)
+            ]
+            flags = [str(i) for i in live["id"].tolist()[:4]]
+            for c_index, options in enumerate(EDIT_CLIENTS.values()):
+                trial_seed = fault_seed * 1000 + 900 + c_index
+                tally.trials += 1
+                lifecycle_trial(
+                    server,
+                    reliable,
+                    flags,
+                    functools.partial(
+                        faulted_client, server, scenario, trial_seed, counter, **options
+                    ),
+                    functools.partial(apply_faults, server, scenario, trial_seed, counter, rate),
+                    audit,
+                    finder,
+                    tally.edits,
+                )
         tally.faults += counter.total
         if log:
             print(
