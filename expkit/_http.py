@@ -142,7 +142,10 @@ class RateLimiter:
     The rate adapts as TCP's congestion window does (AIMD): ``throttle()`` (a 429) multiplies
     it by ``decrease`` (not below ``min_rate``) and, with a ``Retry-After``, holds every
     thread until that many seconds have passed; each ``recover()`` (a success) adds
-    ``increase * max_rate`` back, up to the configured ``max_rate``.
+    ``increase * max_rate`` back, up to the configured ``max_rate``. As TCP cuts its window
+    once per loss event, not once per lost packet, a 429 answering a request sent before
+    the last cut (``sent_at``) does not cut again: eight threads refused by one burst halve
+    the rate once, not eight times down to ``min_rate``.
     """
 
     def __init__(
@@ -170,6 +173,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._next = -math.inf
+        self._last_cut = -math.inf
         self._lock = threading.Lock()
 
     def acquire(self) -> float:
@@ -182,10 +186,16 @@ class RateLimiter:
             self._next = now + 1.0 / self.rate
         return now - start
 
-    def throttle(self, retry_after: float | None = None) -> None:
-        """The server said 429: lower the rate, and pause everyone for ``retry_after`` s."""
+    def throttle(self, retry_after: float | None = None, *, sent_at: float | None = None) -> None:
+        """The server said 429: lower the rate, and pause everyone for ``retry_after`` s.
+
+        ``sent_at`` (this limiter's clock) is when the refused request went out; a request
+        sent before the last cut was sent at the old rate, so its 429 does not cut again.
+        """
         with self._lock:
-            self.rate = max(self._min_rate, self.rate * self._decrease)
+            if sent_at is None or sent_at >= self._last_cut:
+                self.rate = max(self._min_rate, self.rate * self._decrease)
+                self._last_cut = self._clock()
             if retry_after is not None:
                 self._next = max(self._next, self._clock() + retry_after)
 
@@ -509,8 +519,6 @@ class HttpClient:
     def _send_once(
         self, method: str, url: str, params: dict[str, Any] | None, json: Any
     ) -> requests.Response:
-        if self.rate_limiter is not None:
-            self.rate_limiter.acquire()
         with self._lock:
             self._request_count += 1
         kwargs: dict[str, Any] = {
@@ -572,7 +580,9 @@ class HttpClient:
         started = self._clock()
         while True:
             attempts += 1
-            t0 = self._clock()
+            if self.rate_limiter is not None:
+                self.rate_limiter.acquire()
+            t0 = self._clock()  # when the request goes out (after the limiter's wait)
             failure: requests.RequestException | None = None
             try:
                 response = self._send_once(method, url, query, request.body)
@@ -606,7 +616,7 @@ class HttpClient:
             if status == 429:
                 retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
                 if self.rate_limiter is not None:
-                    self.rate_limiter.throttle(retry_after)
+                    self.rate_limiter.throttle(retry_after, sent_at=t0)
                 throttled += 1
                 wait_429 = retry_after if retry_after is not None else self._backoff(throttled)
                 if (

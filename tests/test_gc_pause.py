@@ -18,12 +18,12 @@ def test_nested_and_threaded_pauses_restore_once_the_last_one_leaves():
     def worker():
         with paused():
             inside.set()
-            release.wait(5)
+            release.wait(60)  # the timeouts only unblock a broken run
 
     thread = threading.Thread(target=worker)
     with paused():
         thread.start()
-        inside.wait(5)
+        assert inside.wait(60)
     # this thread left, the worker has not: still paused
     assert not gc.isenabled()
     release.set()

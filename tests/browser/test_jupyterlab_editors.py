@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = "03_rollout_tweaking.ipynb"
 # generous: a loaded 2-core machine starts JupyterLab and a kernel slowly; these bound a hang,
 # they are not assertions about speed
-START_TIMEOUT_S = 180
-RUN_ALL_TIMEOUT_MS = 300_000
-STEP_TIMEOUT_MS = 60_000
+START_TIMEOUT_S = 600
+RUN_ALL_TIMEOUT_MS = 1_200_000
+STEP_TIMEOUT_MS = 180_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

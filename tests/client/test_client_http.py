@@ -16,10 +16,12 @@ from expkit import (
     LegacyClient,
     RateLimitError,
     ServerError,
+    Settings,
     TransportError,
     ValidationError,
 )
-from expkit._http import RateLimiter, _retry_after_seconds
+from expkit._http import HttpClient, RateLimiter, _retry_after_seconds
+from expkit._request import Request
 
 
 def make_client(double: DoubleAdapter, **options) -> Client:
@@ -30,11 +32,15 @@ def make_client(double: DoubleAdapter, **options) -> Client:
 # retries ---------------------------------------------------------------------------------
 
 
-def test_429_then_success_is_retried_after_retry_after(client: Client, double: DoubleAdapter):
+def test_429_then_success_is_retried_after_retry_after(
+    client: Client, double: DoubleAdapter, monkeypatch: pytest.MonkeyPatch
+):
+    slept: list[float] = []
+    monkeypatch.setattr(client.http, "_sleep", slept.append)  # no real waiting, no timing
     double.reply(Reply(429, "Too many requests", {"Retry-After": "0.3"}), Reply(200, {"id": "1"}))
     assert client.flags.get("1") == {"id": "1"}
-    first, second = double.calls
-    assert second.at - first.at >= 0.3
+    assert slept == [0.3]  # exactly the Retry-After, before the second attempt
+    assert len(double.calls) == 2
     assert client.request_count == 2
 
 
@@ -79,15 +85,18 @@ def test_503_storm_gives_up_after_the_cap_naming_the_attempts(double: DoubleAdap
     assert client.request_count == 4
 
 
-def test_retry_backoff_grows(double: DoubleAdapter):
+def test_retry_backoff_grows(double: DoubleAdapter, monkeypatch: pytest.MonkeyPatch):
     client = make_client(double, max_retries=3, backoff_factor=0.05, backoff_max=1.0)
+    slept: list[float] = []
+    monkeypatch.setattr(client.http, "_sleep", slept.append)  # the waits, not the clock
     double.default = lambda call: Reply(502)
     with pytest.raises(ServerError):
         client.flags.get("1")
-    gaps = [b.at - a.at for a, b in pairwise(double.calls)]
-    # 0.05, 0.1, 0.2 seconds (+ up to 25 % jitter); upper bounds are checked on the computed
-    # waits, not on the clock, which a loaded machine stretches
-    assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2
+    assert len(double.calls) == 4
+    # 0.05, 0.1, 0.2 seconds (+ up to 25 % jitter), one before each retry
+    assert len(slept) == 3
+    for wait, base in zip(slept, (0.05, 0.1, 0.2), strict=True):
+        assert base <= wait <= base * 1.25
     for retry, base in [(1, 0.05), (2, 0.1), (3, 0.2), (6, 1.0), (10, 1.0)]:
         waits = [client.http._backoff(retry) for _ in range(50)]
         assert all(base <= w <= base * 1.25 for w in waits)
@@ -384,14 +393,26 @@ def test_rate_limit_must_be_positive(rate):
 
 
 def test_rate_limiter_holds_100_per_second_across_8_threads(double: DoubleAdapter):
-    client = make_client(double, rate_limit=100)
+    # a fake clock: time moves only when the limiter sleeps (under its lock), so every
+    # release time is known exactly, however the 8 threads are scheduled
+    clock = _SharedClock()
+    http = HttpClient(
+        BASE,
+        API_KEY,
+        settings=Settings(rate_limit=100),
+        session=make_session(double),
+        clock=clock,
+        sleep=clock.sleep,
+    )
     n_threads, per_thread = 8, 20
     errors: list[BaseException] = []
+    start = threading.Barrier(n_threads, timeout=60)  # the timeout only unblocks a broken run
 
     def work():
         try:
+            start.wait()
             for _ in range(per_thread):
-                client.flags.remove_all_users("1", "on")
+                http.send(Request("DELETE", "/api/1/flags/1/variants/on/users"))
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -401,20 +422,36 @@ def test_rate_limiter_holds_100_per_second_across_8_threads(double: DoubleAdapte
     for t in threads:
         t.join()
     assert not errors
-    stamps = sorted(c.at for c in double.calls)
-    assert len(stamps) == n_threads * per_thread
+    assert len(double.calls) == n_threads * per_thread
     assert len({c.thread for c in double.calls}) == n_threads
-    # overall: 160 requests take at least 1.59 s, i.e. at most 100 per second
-    assert (len(stamps) - 1) / (stamps[-1] - stamps[0]) <= 100.0
-    # the busiest one-second window the double saw. The limiter releases requests at least
-    # 10 ms apart; between release and the double, a thread may wait for the GIL (switch
-    # interval 5 ms), so windows are measured with a 20 ms allowance for that jitter.
-    jitter = 0.02
+    # the first request goes at once; each of the other 159 waited for its slot, 10 ms
+    # after the one before, whichever thread sent it: releases at 0, 0.01, ..., 1.59 s,
+    # so no one-second window holds more than 100
+    releases = [0.0, *clock.after_sleeps]
+    assert len(releases) == n_threads * per_thread
+    assert releases == pytest.approx([i / 100 for i in range(len(releases))])
     busiest = max(
-        sum(1 for t in stamps[i:] if t - start < 1.0 - jitter) for i, start in enumerate(stamps)
+        sum(1 for t in releases[i:] if t - begin < 1.0 - 1e-9) for i, begin in enumerate(releases)
     )
-    assert busiest <= 100
-    # that it does not over-throttle is shown with a fake clock above, not with a timed bound
+    assert busiest == 100
+
+
+class _SharedClock:
+    """A fake clock for many threads: ``sleep`` advances it (the limiter sleeps under its lock)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.after_sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+            self.after_sleeps.append(self.now)
 
 
 def test_rate_limit_none_disables_the_limiter(double: DoubleAdapter):

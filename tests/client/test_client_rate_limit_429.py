@@ -117,6 +117,26 @@ def test_the_limiter_halves_on_a_429_and_climbs_back_gradually():
     assert all(a <= b for a, b in itertools.pairwise(rates))
 
 
+def test_one_burst_of_429s_cuts_the_rate_once_not_once_per_refused_request():
+    # eight threads' requests go out at the full rate and are all refused by one burst:
+    # like TCP's one window cut per loss event, that halves the rate once, not to the floor
+    clock = FakeClock()
+    limiter = RateLimiter(100, clock=clock, sleep=clock.sleep, decrease=0.5)
+    sent = []
+    for _ in range(8):
+        limiter.acquire()
+        sent.append(clock())
+    clock.now += 0.05  # the answers come back
+    for sent_at in sent:
+        limiter.throttle(sent_at=sent_at)
+    assert limiter.rate == 50
+    limiter.acquire()  # a request sent at the lowered rate and refused too: cut again
+    limiter.throttle(sent_at=clock())
+    assert limiter.rate == 25
+    limiter.throttle()  # without sent_at every 429 cuts (the caller does not know)
+    assert limiter.rate == 12.5
+
+
 def test_the_limiter_never_drops_below_its_floor():
     clock = FakeClock()
     limiter = RateLimiter(10, clock=clock, sleep=clock.sleep, min_rate=2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,7 +54,8 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     self._reply(200, b'{"ok": true}')
             elif self.path.startswith("/slow"):
-                time.sleep(0.2)
+                # answers only once the test is over: the client's timeout must fire first
+                self.server.release.wait(60)
                 self._reply(200, b'{"ok": true}')
             elif self.path.startswith("/flaky"):
                 with self.server.lock:
@@ -92,6 +92,7 @@ class Server(ThreadingHTTPServer):
         self.flaky = 0
         # the timeout only unblocks a broken run; it bounds nothing the test asserts
         self.barrier = threading.Barrier(CONCURRENT, timeout=60)
+        self.release = threading.Event()
 
 
 @pytest.fixture
@@ -100,6 +101,7 @@ def server() -> Iterator[Server]:
     thread = threading.Thread(target=srv.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield srv
+    srv.release.set()
     srv.shutdown()
     srv.server_close()
 

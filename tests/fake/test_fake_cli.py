@@ -7,7 +7,6 @@ import io
 import re
 import socket
 import threading
-import time
 
 import pytest
 import requests
@@ -15,6 +14,25 @@ import requests
 from expkit.cli import _serve, main
 from expkit.cli._errors import InputError
 from expkit.fake import FakeServer, State
+
+
+class _Out(io.StringIO):
+    """The command's output; ``ready`` is set once it says how to stop (it is serving)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ready = threading.Event()
+
+    def write(self, text: str) -> int:
+        n = super().write(text)
+        if "Ctrl-C" in self.getvalue():
+            self.ready.set()
+        return n
+
+
+# the timeouts only unblock a broken run (the command never got to serving); nothing
+# here depends on how fast a loaded machine gets there
+READY_TIMEOUT = 60
 
 
 def _args(**kw) -> argparse.Namespace:
@@ -29,7 +47,7 @@ def test_serve_prints_url_key_and_example_then_serves(tmp_path, monkeypatch, mak
         return cls(State.from_org(make_org()), **options)
 
     monkeypatch.setattr(FakeServer, "from_fixtures", classmethod(from_fixtures))
-    out = io.StringIO()
+    out = _Out()
     stop = threading.Event()
     codes: list[int] = []
     thread = threading.Thread(
@@ -37,10 +55,7 @@ def test_serve_prints_url_key_and_example_then_serves(tmp_path, monkeypatch, mak
     )
     thread.start()
     try:
-        for _ in range(200):
-            if "Ctrl-C" in out.getvalue():
-                break
-            time.sleep(0.01)
+        assert out.ready.wait(READY_TIMEOUT), out.getvalue()
         text = out.getvalue()
         url = re.search(r"at (http://127\.0\.0\.1:\d+)", text).group(1)
         key = re.search(r"API key \(accepted by this fake only\): (fake-[0-9a-f]+)", text).group(1)
@@ -50,20 +65,17 @@ def test_serve_prints_url_key_and_example_then_serves(tmp_path, monkeypatch, mak
         assert reply.json()["key"] == "checkout-v2"
     finally:
         stop.set()
-        thread.join(5)
+        thread.join(READY_TIMEOUT)
     assert codes == [0]
 
 
 def _serve_in_thread(args: argparse.Namespace):
-    out = io.StringIO()
+    out = _Out()
     stop = threading.Event()
     codes: list[int] = []
     thread = threading.Thread(target=lambda: codes.append(_serve.run(args, stop=stop, out=out)))
     thread.start()
-    for _ in range(500):
-        if "Ctrl-C" in out.getvalue():
-            break
-        time.sleep(0.01)
+    out.ready.wait(READY_TIMEOUT)
     return out, stop, thread, codes
 
 
@@ -84,7 +96,7 @@ def test_serve_defaults_to_the_demo_org():
         assert reply.headers["Date"] == "Fri, 20 Nov 2026 09:00:00 GMT"
     finally:
         stop.set()
-        thread.join(5)
+        thread.join(READY_TIMEOUT)
     assert codes == [0]
 
 

@@ -73,12 +73,23 @@ def test_dropped_connection_is_a_transport_error(server: FakeServer):
         client.flags.get("11")
 
 
-def test_latency_is_added(server: FakeServer):
+def test_latency_is_added(server: FakeServer, monkeypatch: pytest.MonkeyPatch):
+    # the fake's sleeps are recorded (and still slept), not timed: a loaded machine only
+    # stretches them
+    from expkit.fake import _dispatch
+
+    slept: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(_dispatch.time, "sleep", sleep)
     server.faults(latency=0.05)
     client = server.client(max_retries=0, rate_limit=None)
-    started = time.perf_counter()
-    client.flags.get("11")
-    assert time.perf_counter() - started >= 0.05
+    assert client.flags.get("11")["id"] == "11"
+    assert slept.count(0.05) == 1
 
 
 def test_request_log(server: FakeServer, client):
