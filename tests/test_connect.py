@@ -60,3 +60,19 @@ def test_env_fixtures_are_used(monkeypatch, tmp_path, capsys):
     assert client.base_url.startswith("http://127.0.0.1:")
     assert client.fake is not None
     client.fake.stop()
+
+
+def test_in_process_serves_the_demo_org_with_no_thread_or_socket(capsys, monkeypatch):
+    import threading
+
+    started: list[object] = []
+    monkeypatch.setattr(FakeServer, "start", lambda self: started.append(self))
+    before = threading.active_count()
+    client = expkit.connect(in_process=True)
+    assert "served in-process" in capsys.readouterr().out
+    assert started == [] and threading.active_count() == before
+    assert client.base_url == "https://fake.expkit.invalid"
+    assert isinstance(client.fake, expkit.fake.FakeAdapter)
+    # the same org as the served demo: every flag, and the fake's own request log
+    assert len(client.flags.list(include_archived=True)) == len(client.fake.state.to_org()["flags"])
+    assert client.fake.request_count >= 1

@@ -72,6 +72,15 @@ class FakeAdapter(HTTPAdapter):
     def __repr__(self) -> str:
         return f"FakeAdapter({self.state!r})"
 
+    @classmethod
+    def from_fixtures(cls, directory: str | os.PathLike[str]) -> FakeAdapter:
+        """An adapter over recorded fixtures, its clock at the recording's time."""
+        from expkit.fake._fixtures import load_fixtures
+
+        org, manifest = load_fixtures(directory)
+        clock = FakeClock(manifest["recorded_at"]) if manifest.get("recorded_at") else None
+        return cls(State.from_org(org, clock=clock))
+
     # ----- what users touch --------------------------------------------------------------
 
     @property
@@ -227,8 +236,4 @@ def _adapter_for(source: State | Mapping[str, Any] | str | os.PathLike[str] | No
         return FakeAdapter(source)
     if isinstance(source, Mapping):
         return FakeAdapter(State.from_org(source))
-    from expkit.fake._fixtures import load_fixtures
-
-    org, manifest = load_fixtures(source)
-    clock = FakeClock(manifest["recorded_at"]) if manifest.get("recorded_at") else None
-    return FakeAdapter(State.from_org(org, clock=clock))
+    return FakeAdapter.from_fixtures(source)
