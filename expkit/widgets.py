@@ -81,6 +81,10 @@ def _conflict_html(exc: ConflictError) -> str:
     )
 
 
+def _half() -> widgets.Layout:
+    return widgets.Layout(width="50%", padding="0 16px 0 0")
+
+
 def _labelled(
     label: str, control: widgets.Widget, *, layout: widgets.Layout | None = None
 ) -> widgets.VBox:
@@ -441,7 +445,13 @@ class PayloadEditor(_Editor):
                 self.text,
                 widgets.HBox([self.format_button]),
                 self.validation,
-                widgets.HBox([_labelled("before", self.before), _labelled("after", self.after)]),
+                widgets.HBox(
+                    [
+                        # half the width each, with a gap: "before" and "after" never run together
+                        _labelled("before", self.before, layout=_half()),
+                        _labelled("after", self.after, layout=_half()),
+                    ]
+                ),
                 self._buttons(),
                 self.status,
             ]

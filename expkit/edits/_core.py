@@ -386,6 +386,15 @@ def resolve_audit_log(audit_log: str | os.PathLike[str] | bool | None) -> Path |
     )
 
 
+def _undone(change: str) -> str:
+    """An apply's change line as its undo does it: ``"w: 1 → 4"`` becomes ``"w: 4 → 1"``."""
+    field, arrow, rest = change.partition(": ")
+    old, sep, new = rest.partition(" → ")
+    if arrow and sep:
+        return f"{field}: {new} → {old}"
+    return f"undo of {change}"
+
+
 def write_audit(path: Path | None, record: Mapping[str, Any]) -> None:
     """Appends one JSON line; a log that cannot be written warns rather than hiding a result."""
     if path is None:
@@ -787,7 +796,7 @@ class Plan:
                 field="undo",
                 value=None,
             )
-        changes = tuple(f"undo: {c}" for c in last.changes)
+        changes = tuple(_undone(c) for c in last.changes)
         if last.verified:
             # each undo step is rolled back by the step it undoes, should the undo fail
             steps = [s.inverse.with_inverse(s) for s in reversed(last.steps) if s.inverse]

@@ -272,3 +272,16 @@ def test_inclusions_editor_reload_drops_a_removal_the_server_already_made(client
     assert not editor.apply_button.disabled
     editor.apply_button.click()
     assert sorted(client.flags.users("3001", "control")) == ["beta-1", "qa-2"]
+
+
+def test_undo_says_the_values_it_puts_back(server, client, flag):
+    editor = RolloutEditor(client, "3001")
+    before = editor.weights["control"].value
+    editor.weights["control"].value = before + 3
+    editor.preview_button.click()
+    editor.apply_button.click()
+    assert f"weights.control: {before} → {before + 3}" in editor.status.value
+    editor.undo_button.click()
+    # the undo's line reads the way its request goes: back to the old weight
+    assert f"weights.control: {before + 3} → {before}" in editor.status.value
+    assert flag()["rolloutWeights"]["control"] == before
