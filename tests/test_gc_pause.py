@@ -55,13 +55,15 @@ def test_snapshot_and_load_pause_the_collector_and_restore_it(tmp_path, monkeypa
     from expkit.fake import FakeServer
 
     seen = []
-    real_versions = expkit.frames.versions
+    # the snapshot flattens the versions feed page by page (in its worker threads) into the
+    # versions frame's columns: every one of those calls must run with the collector paused
+    real_columns = expkit.frames._version_columns
 
-    def spy(records, **kwargs):
+    def spy(records, *args, **kwargs):
         seen.append(gc.isenabled())
-        return real_versions(records, **kwargs)
+        return real_columns(records, *args, **kwargs)
 
-    monkeypatch.setattr(expkit.frames, "versions", spy)
+    monkeypatch.setattr(expkit.frames, "_version_columns", spy)
     with FakeServer.synthetic(n_flags=5, n_experiments=2, versions_per_config=3, seed=1) as server:
         snap = expkit.snapshot(server.client(), progress=False)
     assert seen and not any(seen), "flattening ran with the collector on"
