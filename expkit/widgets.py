@@ -26,7 +26,7 @@ from __future__ import annotations
 import html
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -79,6 +79,15 @@ def _conflict_html(exc: ConflictError) -> str:
         f"{who}{when}. Click <b>Reload</b> to start from what the server holds now (your edits "
         "stay in the controls), then <b>Preview</b> and <b>Apply</b> again.</p></div>"
     )
+
+
+def _list_hint(items: Sequence[str], noun: str, variant: str) -> str:
+    """The line under a removal list: what to do with it, or that there is nothing to remove."""
+    if not items:
+        return (
+            f"<small>no {noun}s are included in {html.escape(variant)}: nothing to remove</small>"
+        )
+    return f"<small>select the {noun}s to remove (Ctrl or Shift for several)</small>"
 
 
 def _half() -> widgets.Layout:
@@ -542,9 +551,13 @@ class InclusionsEditor(_Editor):
         pick = widgets.Layout(width="100%", height="8em")
         self.remove_users = widgets.SelectMultiple(options=[], layout=pick)
         self.remove_cohorts = widgets.SelectMultiple(options=[], layout=pick)
+        # a list has no placeholder: a line under each says what it holds, or that it is empty
+        self.remove_users_hint = widgets.HTML()
+        self.remove_cohorts_hint = widgets.HTML()
         for control in (self.add_users, self.add_cohorts, self.remove_users, self.remove_cohorts):
             control.observe(self._forward(lambda _: self._record()), names="value")
-        column = widgets.Layout(width="50%")
+        # half the width each, with a gap, so the lists stop short of the right edge
+        column = widgets.Layout(width="50%", padding="0 16px 0 0")
         super().__init__(
             [
                 self._title(),
@@ -553,13 +566,21 @@ class InclusionsEditor(_Editor):
                 widgets.HBox(
                     [
                         _labelled("add users", self.add_users, layout=column),
-                        _labelled("remove users", self.remove_users, layout=column),
+                        _labelled(
+                            "remove users",
+                            widgets.VBox([self.remove_users, self.remove_users_hint]),
+                            layout=column,
+                        ),
                     ]
                 ),
                 widgets.HBox(
                     [
                         _labelled("add cohorts", self.add_cohorts, layout=column),
-                        _labelled("remove cohorts", self.remove_cohorts, layout=column),
+                        _labelled(
+                            "remove cohorts",
+                            widgets.VBox([self.remove_cohorts, self.remove_cohorts_hint]),
+                            layout=column,
+                        ),
                     ]
                 ),
                 self.validation,
@@ -599,6 +620,8 @@ class InclusionsEditor(_Editor):
             )
             self.add_users.value = "\n".join(pending["add_users"])
             self.add_cohorts.value = "\n".join(pending["add_cohorts"])
+        self.remove_users_hint.value = _list_hint(current["users"], "user", key)
+        self.remove_cohorts_hint.value = _list_hint(current["cohorts"], "cohort", key)
         # what the editor shows is what the plan holds: a removal the server already made
         # (seen on reload) is dropped, not left as an error no control can clear
         self._record()

@@ -285,3 +285,15 @@ def test_undo_says_the_values_it_puts_back(server, client, flag):
     # the undo's line reads the way its request goes: back to the old weight
     assert f"weights.control: {before + 3} → {before}" in editor.status.value
     assert flag()["rolloutWeights"]["control"] == before
+
+
+def test_inclusions_removal_lists_say_what_they_hold(client):
+    editor = InclusionsEditor(client, "3001")
+    editor.variant.value = "control"  # two users and a cohort included
+    assert "select the users to remove" in editor.remove_users_hint.value
+    editor.variant.value = "bm25"  # nothing included
+    assert "no users are included in bm25: nothing to remove" in editor.remove_users_hint.value
+    assert "no cohorts are included in bm25" in editor.remove_cohorts_hint.value
+    editor.variant.value = "neural"  # one user, no cohort
+    assert "select the users to remove" in editor.remove_users_hint.value
+    assert "no cohorts are included in neural" in editor.remove_cohorts_hint.value
