@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from expkit import _gc
 from expkit._schema import BOOL, FLOAT, FRAMES, INT, OBJECT, SCHEMA, STRING, TIME
@@ -290,11 +291,29 @@ def _version_columns(recs: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     }
 
 
-def _versions_frame(out: dict[str, list[Any]], kind: KindArg) -> pd.DataFrame:
-    """The versions frame of columns from ``_version_columns`` (``kind`` as ``versions``)."""
+def _versions_frame(
+    out: dict[str, list[Any]], kind: KindArg, *, by_kind: bool = False
+) -> pd.DataFrame:
+    """The versions frame of columns from ``_version_columns`` (``kind`` as ``versions``).
+
+    Rows sorted by ``config_id`` then ``version`` (then ``kind`` with ``by_kind``), missing
+    values last, ties in their order: the lists are put in that order before the frame is
+    built, as ``sort_values`` would (it needs ~20 MB more for 62,500 rows, at a snapshot's
+    peak).
+    """
     out["kind"] = _kinds(out["config"], kind, out["config_id"], CONFIG_KINDS, _infer_config_kind)
-    frame = _frame("versions", out)
-    return frame.sort_values(["config_id", "version"], kind="stable", ignore_index=True)
+    ids = [v if type(v) is str or v is None else _scalar_text(v) for v in out["config_id"]]
+    numbers = [v if type(v) is int else _integer(v) for v in out["version"]]
+    kinds = out["kind"] if by_kind else [""] * len(ids)
+    keys = [
+        (cid is None, cid or "", n is None, n or 0, k)
+        for cid, n, k in zip(ids, numbers, kinds, strict=True)
+    ]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    del ids, numbers, kinds, keys
+    if order != list(range(len(order))):
+        out = {name: [values[i] for i in order] for name, values in out.items()}
+    return _frame("versions", out)
 
 
 @_gc.pausing
@@ -605,7 +624,23 @@ def _cast(values: list[Any], dtype: str) -> Any:
 def _cast_string(values: list[Any]) -> Any:
     if not _only(values, _STR_NONE):
         values = [None if v is None else _scalar_text(v) for v in values]
+    if _ARROW_STRINGS:
+        # the same array pd.array(values, dtype="string") makes, its buffers taken from the
+        # system allocator: arrow's default (mimalloc) kept ~30 MB more resident at a
+        # snapshot's peak (benchmarks/bench_memory.py, 2,500 configs)
+        return pd.arrays.ArrowStringArray(
+            pa.array(
+                values,
+                type=pa.large_string(),
+                from_pandas=True,
+                memory_pool=pa.system_memory_pool(),
+            )
+        )
     return pd.array(values, dtype=STRING)
+
+
+# pandas 3 stores "string" in pyarrow large_string arrays, pandas 2 in Python objects
+_ARROW_STRINGS = pd.StringDtype().storage == "pyarrow"
 
 
 def _cast_int(values: list[Any]) -> Any:

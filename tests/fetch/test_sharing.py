@@ -7,7 +7,10 @@ import json
 import marshal
 from typing import Any
 
+import pandas as pd
+
 import expkit
+from expkit._fetch import _bar, _Inclusions, _Pool, _Seen, _variants_of
 from expkit._share import Interner, Sharer
 from expkit.fake import FakeAdapter
 from expkit.fake._state import State
@@ -108,3 +111,68 @@ def test_snapshot_versions_are_exactly_what_the_api_sent_and_share_their_parts()
         if isinstance(c.get("rolloutWeights"), dict)
     ]
     assert same and all(same)
+
+
+# --------------------------------------------------------------------------- what the feed read
+
+
+def test_seen_pairs_and_complete_histories() -> None:
+    seen = _Seen()
+    assert [seen.add("a", n) for n in (1, 2, 2, 3)] == [True, True, False, True]
+    assert seen.complete("a")
+    seen.add("b", 1)
+    seen.add("b", 3)  # a gap: version 2 was not read
+    assert not seen.complete("b")
+    assert not seen.complete("never read")
+    seen.add("c", 2)  # 1 missing
+    assert not seen.complete("c")
+    # numbers no API sends still count once, and never make a history complete
+    for odd in (0, -1, 1 << 20, True, "3", None, [1]):
+        assert seen.add("d", odd) and not seen.add("d", odd)
+    seen.add("d", 1)
+    assert not seen.complete("d")
+
+
+def test_versions_frame_rows_are_sorted_like_sort_values_missing_last() -> None:
+    records = [
+        {"version": v, "flagConfig": {"id": cid, "key": f"k{cid}"}}
+        for cid, v in [("b", 2), ("a", 3), (None, 1), ("a", None), ("b", 1), (7, 1), ("a", 1)]
+    ]
+    frame = expkit.frames.versions(records, kind="flag")
+    expected = (
+        pd.DataFrame({"cid": [r["flagConfig"]["id"] for r in records]})
+        .assign(
+            cid=lambda d: d["cid"].map(lambda v: v if v is None else str(v)).astype("string"),
+            version=pd.array([r["version"] for r in records], dtype="Int64"),
+        )
+        .sort_values(["cid", "version"], kind="stable", ignore_index=True)
+    )
+    assert frame["config_id"].tolist() == expected["cid"].tolist()
+    assert frame["version"].tolist() == expected["version"].tolist()
+
+
+def test_inclusions_are_read_by_a_few_workers_not_a_future_per_request() -> None:
+    org = synthetic_org(n_flags=40, n_experiments=10, versions_per_config=2, seed=1)
+    fake = FakeAdapter(State.from_org(org))
+    client = fake.client(rate_limit=None)
+    submitted = []
+
+    class CountingPool(_Pool):
+        def submit(self, fn: Any, *args: Any) -> Any:
+            submitted.append(fn)
+            return super().submit(fn, *args)
+
+    flags = client.flags.list(include_archived=True)
+    targets = _variants_of(flags, "flag")
+    with CountingPool(3) as pool, _bar(False, "", "") as bar:
+        reader = _Inclusions(pool, client, bar, 3)
+        reader.add(targets[:5])
+        reader.add(targets[5:])
+        records = reader.records()
+    assert len(targets) > 20 and len(submitted) <= 6  # 3 workers per add
+    assert [(r["config_id"], r["variant_key"]) for r in records] == [
+        (t.config_id, t.variant_key) for t in targets
+    ]
+    for r in records[:10]:
+        assert r["users"] == client.flags.users(r["config_id"], r["variant_key"])
+        assert r["cohorts"] == client.flags.cohorts(r["config_id"], r["variant_key"])
