@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 from tqdm.auto import tqdm
 
-from expkit import _gc, frames
+from expkit import _gc, _memory, frames
 from expkit._share import Sharer
 from expkit._snapshot import FRAME_NAMES, Snapshot, SnapshotError, _utc
 from expkit.errors import ApiError, NotFoundError, ValidationError
@@ -741,7 +741,7 @@ class _Feed:
         # the sharing tables (every distinct value, ~10 MB at 62,500 versions) are not needed
         # by the frame: dropped before it is built, the snapshot's busiest moment
         self._share = Sharer()
-        _gc.release_freed_heap()
+        _memory.release_freed_heap()
         # in the snapshot's order (config_id, version, kind): no sort of the frame after
         frame = frames._versions_frame(kept, kinds, by_kind=True)
         return self._seen, frame
@@ -783,6 +783,7 @@ def _config_versions(client: Client, cid: str, kind: str) -> list[dict[str, Any]
 
 
 @_gc.pausing
+@_memory.lean
 def snapshot(
     client: Client,
     *,
@@ -908,6 +909,7 @@ def snapshot(
 
 
 @_gc.pausing
+@_memory.lean
 def refresh(
     snap: Snapshot,
     client: Client,

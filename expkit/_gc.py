@@ -6,20 +6,16 @@ walk everything the process holds and find nothing to free: measured on 95 MB of
 ``json.loads`` of every page took 3.81 s with the collector running and 0.87 s paused. The
 pause is process-wide, so it is reference-counted across threads: the collector comes back
 when the last pauser leaves, and only if it was on when the first one came.
-
-``release_freed_heap`` hands the C heap's free pages back to the OS after bulk work.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import gc
-import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -54,27 +50,3 @@ def pausing(func: Callable[_P, _R]) -> Callable[_P, _R]:
             return func(*args, **kwargs)
 
     return wrapper
-
-
-def release_freed_heap() -> None:
-    """Returns the free pages of the C heap to the OS (glibc's ``malloc_trim``; else nothing).
-
-    glibc keeps what large, short-lived buffers (response bodies, parsed pages) freed resident
-    until it is reused: after the versions feed of the full synthetic org (62,500 versions)
-    29 MB of it was free but resident. Trimmed before the frames are built, the snapshot's
-    peak RSS drops by about that (``benchmarks/bench_memory.py``). Takes milliseconds.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Any:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6")  # glibc; musl and others have no such file
-    except OSError:
-        return None
-    return getattr(libc, "malloc_trim", None)

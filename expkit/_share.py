@@ -122,9 +122,12 @@ class Sharer:
             for rec in records:
                 fc = rec.get("flagConfig")
                 if type(fc) is dict:
-                    self._one(fc)
+                    self.fields(fc)
 
-    def _one(self, fc: dict[str, Any]) -> None:
+    def fields(self, fc: Any) -> Any:
+        """``fc`` with each field shared (a dict keeps its own top level); other values interned."""
+        if type(fc) is not dict:
+            return self.intern(fc)
         intern = self.intern
         fields = self._fields
         for key, value in fc.items():
@@ -144,3 +147,4 @@ class Sharer:
                 shared = intern(value)
             if shared is not value:
                 fc[key] = shared
+        return fc

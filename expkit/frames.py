@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from expkit import _gc
 from expkit._schema import BOOL, FLOAT, FRAMES, INT, OBJECT, SCHEMA, STRING, TIME
@@ -624,23 +623,7 @@ def _cast(values: list[Any], dtype: str) -> Any:
 def _cast_string(values: list[Any]) -> Any:
     if not _only(values, _STR_NONE):
         values = [None if v is None else _scalar_text(v) for v in values]
-    if _ARROW_STRINGS:
-        # the same array pd.array(values, dtype="string") makes, its buffers taken from the
-        # system allocator: arrow's default (mimalloc) kept ~30 MB more resident at a
-        # snapshot's peak (benchmarks/bench_memory.py, 2,500 configs)
-        return pd.arrays.ArrowStringArray(
-            pa.array(
-                values,
-                type=pa.large_string(),
-                from_pandas=True,
-                memory_pool=pa.system_memory_pool(),
-            )
-        )
     return pd.array(values, dtype=STRING)
-
-
-# pandas 3 stores "string" in pyarrow large_string arrays, pandas 2 in Python objects
-_ARROW_STRINGS = pd.StringDtype().storage == "pyarrow"
 
 
 def _cast_int(values: list[Any]) -> Any:

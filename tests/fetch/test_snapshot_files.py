@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import expkit
@@ -104,7 +105,17 @@ def test_a_failed_write_leaves_the_earlier_snapshot_and_no_temporary(
     def full(*args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    # the second row group of the versions file fails, after the first was written
+    calls = {"n": 0}
+    write_table = pq.ParquetWriter.write_table
+
+    def full_later(self: pq.ParquetWriter, *args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] > 5:
+            full()
+        write_table(self, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_later)
     with pytest.raises(OSError, match="No space"):
         new.save(target)
     monkeypatch.undo()
@@ -243,3 +254,35 @@ def test_a_format_1_snapshot_without_checksums_still_loads(
     del meta["files"]
     (out / "meta.json").write_text(json.dumps(meta))
     assert expkit.Snapshot.load(out).equals(old)
+
+
+def test_row_groups_round_trip_exactly_and_loaded_configs_share_their_parts(
+    old_and_new: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a few rows per row group and per json.loads call, so every frame spans several
+    monkeypatch.setattr(_snapshot, "_ROW_GROUP", 3)
+    monkeypatch.setattr(_snapshot, "_JSON_CELLS", 2)
+    old = old_and_new[0]
+    out = old.save(tmp_path / "snap")
+    assert pq.ParquetFile(out / "versions.parquet").metadata.num_row_groups > 2
+    loaded = expkit.Snapshot.load(out)
+    assert loaded.equals(old)
+    for a, b in zip(loaded.versions["config"], old.versions["config"], strict=True):
+        assert json.dumps(a) == json.dumps(b)  # key order and types too
+    # equal parts of different versions are one object after loading, as after snapshot()
+    by_value: dict[str, set[int]] = {}
+    for config in loaded.versions["config"]:
+        for field in ("variants", "tags"):
+            by_value.setdefault(json.dumps(config.get(field)), set()).add(id(config.get(field)))
+    assert all(len(ids) == 1 for ids in by_value.values())
+
+
+def test_a_cell_that_is_not_json_is_named(old_and_new: Any, tmp_path: Path) -> None:
+    out = _saved(old_and_new[0], tmp_path)
+    table = pd.read_parquet(out / "versions.parquet")
+    table.loc[1, "config"] = '{"id": 1}, {"id": 2}'  # two values where one belongs
+    table.to_parquet(out / "versions.parquet", index=False)
+    _reseal(out, "versions.parquet")
+    error = _load_error(out)
+    assert error.file == "versions.parquet"
+    assert "column 'config' does not hold JSON text" in str(error)
