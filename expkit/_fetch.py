@@ -94,6 +94,19 @@ def _collect(items: Iterable[_T], bar: tqdm, cancel: threading.Event | None = No
     return out
 
 
+def _pages(items: Iterable[_T], bar: tqdm) -> Iterator[list[_T]]:
+    """``items`` in lists of ``_PAGE``, the bar updated per item."""
+    page: list[_T] = []
+    for item in items:
+        page.append(item)
+        bar.update(1)
+        if len(page) == _PAGE:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
 def _check_workers(max_workers: Any) -> int:
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
         raise ValidationError(
@@ -372,6 +385,7 @@ def fetch_experiments(
 
 
 @_gc.pausing
+@_memory.lean
 def fetch_versions(
     client: Client,
     *,
@@ -390,9 +404,19 @@ def fetch_versions(
     lo, hi = _utc(start, "start"), _utc(end, "end")
     kind = _check_kind(kind)
     if config_id is None:
+        # a page at a time, equal parts shared, as snapshot() does: the whole feed parsed
+        # first would hold every version's own copy of its config (~540 MB at 62,500)
+        share = Sharer()
+        columns = frames._version_columns([])
         with _bar(progress, "versions", " versions") as bar:
-            records = _collect(client.versions.iter(start=lo, end=hi), bar)
-        return frames.versions(records)
+            for page in _pages(client.versions.iter(start=lo, end=hi), bar):
+                records = frames._records(page)
+                share(records)
+                flat = frames._version_columns(records)
+                _share_columns(share, flat)
+                _extend(columns, flat)
+        del share
+        return frames._versions_frame(columns, None)
     resource = getattr(client, _RESOURCE[kind])
     records = resource.versions(config_id)
     df = frames.versions(records, kind=kind)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import marshal
 import threading
 from array import array
+from collections.abc import Iterable, Mapping
 from hashlib import blake2b
 from typing import Any
 
@@ -117,7 +118,7 @@ class Sharer:
         self._fields: dict[bytes, Any] = {}
         self.lock = threading.RLock()  # held by the feed's de-duplication around a call
 
-    def __call__(self, records: list[dict[str, Any]]) -> None:
+    def __call__(self, records: Iterable[Mapping[str, Any]]) -> None:
         with self.lock:
             for rec in records:
                 fc = rec.get("flagConfig")

@@ -176,3 +176,20 @@ def test_inclusions_are_read_by_a_few_workers_not_a_future_per_request() -> None
     for r in records[:10]:
         assert r["users"] == client.flags.users(r["config_id"], r["variant_key"])
         assert r["cohorts"] == client.flags.cohorts(r["config_id"], r["variant_key"])
+
+
+def test_fetch_versions_shares_parts_like_snapshot_and_keeps_values() -> None:
+    org = synthetic_org(n_flags=20, n_experiments=5, versions_per_config=6, seed=2)
+    client = FakeAdapter(State.from_org(org)).client(rate_limit=None)
+    fetched = expkit.fetch_versions(client, progress=False)
+    snap = expkit.snapshot(client, progress=False, inclusions=False)
+    pd.testing.assert_frame_equal(
+        fetched.drop(columns=["config"]).reset_index(drop=True),
+        snap.versions.drop(columns=["config"]).reset_index(drop=True),
+        check_like=False,
+    )
+    assert [json.dumps(c) for c in fetched["config"]] == [
+        json.dumps(c) for c in snap.versions["config"]
+    ]
+    tags = {json.dumps(c["tags"]): c["tags"] for c in fetched["config"]}
+    assert all(c["tags"] is tags[json.dumps(c["tags"])] for c in fetched["config"])
