@@ -31,7 +31,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 
-from expkit.fake._dispatch import Dispatcher, Faults
+from expkit.fake._dispatch import Dispatcher, Fronted
 from expkit.fake._state import FakeClock, State
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ __all__ = ["IN_PROCESS_URL", "FakeAdapter", "in_process"]
 IN_PROCESS_URL = "https://fake.expkit.invalid"
 
 
-class FakeAdapter(HTTPAdapter):
+class FakeAdapter(Fronted, HTTPAdapter):
     """A ``requests`` transport adapter that serves requests from a fake :class:`State`.
 
     Mount it on a session (``session.mount("https://", adapter)``) or let :meth:`client`
@@ -129,39 +129,6 @@ class FakeAdapter(HTTPAdapter):
         from expkit.fake._server import FakeServer
 
         return FakeServer(dispatcher=self._dispatcher, **server_options)
-
-    def faults(
-        self,
-        latency: float = 0.0,
-        error_rate: float = 0.0,
-        rate_limit: float | None = None,
-        drop_rate: float = 0.0,
-        seed: int = 0,
-    ) -> Faults:
-        """Sets fault injection for the requests that follow, as ``FakeServer.faults``."""
-        return self._dispatcher.set_faults(
-            Faults(
-                latency=latency,
-                error_rate=error_rate,
-                rate_limit=rate_limit,
-                drop_rate=drop_rate,
-                seed=seed,
-            )
-        )
-
-    @property
-    def request_log(self) -> list[tuple[str, str, dict[str, str]]]:
-        """``(method, path, query)`` of every request received, in arrival order (a copy)."""
-        return self._dispatcher.request_log
-
-    @property
-    def request_count(self) -> int:
-        """How many requests arrived (faulted ones included)."""
-        return self._dispatcher.request_count
-
-    def reset_log(self) -> None:
-        """Forgets the requests logged so far."""
-        self._dispatcher.reset_log()
 
     # ----- the transport -----------------------------------------------------------------
 

@@ -145,3 +145,51 @@ class Dispatcher:
 
 def _fault_response(status: int, message: str) -> Response:
     return Response(status, json.dumps({"status": status, "message": message}).encode())
+
+
+class Fronted:
+    """What the two transports over a ``Dispatcher`` share: fault injection and the log.
+
+    ``FakeAdapter`` (in-process) and ``FakeServer`` (HTTP) both hand requests to one
+    dispatcher; these are its controls as either one shows them.
+    """
+
+    _dispatcher: Dispatcher
+
+    def faults(
+        self,
+        latency: float = 0.0,
+        error_rate: float = 0.0,
+        rate_limit: float | None = None,
+        drop_rate: float = 0.0,
+        seed: int = 0,
+    ) -> Faults:
+        """Sets fault injection for the requests that follow (all zero turns it off).
+
+        ``latency`` seconds per request, ``error_rate`` chance of a 502/503/504,
+        ``rate_limit`` requests per second (sliding 1 s window) past which 429 is served,
+        ``drop_rate`` chance of closing the connection without a response.
+        """
+        return self._dispatcher.set_faults(
+            Faults(
+                latency=latency,
+                error_rate=error_rate,
+                rate_limit=rate_limit,
+                drop_rate=drop_rate,
+                seed=seed,
+            )
+        )
+
+    @property
+    def request_log(self) -> list[tuple[str, str, dict[str, str]]]:
+        """``(method, path, query)`` of every request received, in arrival order (a copy)."""
+        return self._dispatcher.request_log
+
+    @property
+    def request_count(self) -> int:
+        """How many requests arrived (faulted ones included)."""
+        return self._dispatcher.request_count
+
+    def reset_log(self) -> None:
+        """Forgets the requests logged so far."""
+        self._dispatcher.reset_log()

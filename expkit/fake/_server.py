@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from requests.structures import CaseInsensitiveDict
 
-from expkit.fake._dispatch import Dispatcher, Faults
+from expkit.fake._dispatch import Dispatcher, Faults, Fronted
 from expkit.fake._routes import Response
 from expkit.fake._state import FakeClock, IdGenerator, State
 
@@ -108,7 +108,7 @@ class _HTTPServer(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
 
 
-class FakeServer:
+class FakeServer(Fronted):
     """A fake Amplitude Experiment org served over HTTP on 127.0.0.1 (a free port by default).
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. ``api_key`` is
@@ -253,43 +253,6 @@ class FakeServer:
 
         client_options.setdefault("api_key", self._api_key)
         return LegacyClient(base_url=self.url, **client_options)
-
-    def faults(
-        self,
-        latency: float = 0.0,
-        error_rate: float = 0.0,
-        rate_limit: float | None = None,
-        drop_rate: float = 0.0,
-        seed: int = 0,
-    ) -> Faults:
-        """Sets fault injection for the requests that follow (all zero turns it off).
-
-        ``latency`` seconds per request, ``error_rate`` chance of a 502/503/504,
-        ``rate_limit`` requests per second (sliding 1 s window) past which 429 is served,
-        ``drop_rate`` chance of closing the connection without a response.
-        """
-        faults = Faults(
-            latency=latency,
-            error_rate=error_rate,
-            rate_limit=rate_limit,
-            drop_rate=drop_rate,
-            seed=seed,
-        )
-        return self._dispatcher.set_faults(faults)
-
-    @property
-    def request_log(self) -> list[tuple[str, str, dict[str, str]]]:
-        """``(method, path, query)`` of every request received, in arrival order (a copy)."""
-        return self._dispatcher.request_log
-
-    @property
-    def request_count(self) -> int:
-        """How many requests arrived (faulted ones included)."""
-        return self._dispatcher.request_count
-
-    def reset_log(self) -> None:
-        """Forgets the requests logged so far."""
-        self._dispatcher.reset_log()
 
     def adapter(self) -> FakeAdapter:
         """A ``requests`` adapter serving this server's state in-process (no socket), sharing
