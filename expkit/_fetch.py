@@ -705,16 +705,9 @@ class _Feed:
         url = self._client.http.url_for(_FEED, params)
         pages = self._client.http.paginate(_FEED, "versions", params=params)
         columns = frames._version_columns([])
-        chunk: list[Any] = []
-        for item in _checked(pages, self._pool.cancel):
-            chunk.append(item)
-            self._bar.update(1)
-            if len(chunk) == _PAGE:
-                _check_versions(url, chunk)
-                _extend(columns, self._flatten(chunk))
-                chunk = []
-        _check_versions(url, chunk)
-        _extend(columns, self._flatten(chunk))
+        for chunk in _pages(_checked(pages, self._pool.cancel), self._bar):
+            _check_versions(url, chunk)
+            _extend(columns, self._flatten(chunk))
         return columns
 
     def _flatten(self, items: list[dict[str, Any]]) -> dict[str, list[Any]]:
