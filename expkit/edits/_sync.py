@@ -22,6 +22,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from expkit._compare import _project_id, compare_configs
 from expkit._wire import camel_to_snake
 from expkit.edits._core import (
     STATE_BEFORE,
@@ -607,8 +608,8 @@ class PromoteEdit(_SyncPlan):
         """A plan making ``key`` in ``target_project`` match ``source_project``."""
         kind = normalise_kind(kind)
         source, target_project = (
-            _project(source_project, "source_project"),
-            _project(target_project, "target_project"),
+            _project_id(source_project, "source_project"),
+            _project_id(target_project, "target_project"),
         )
         if source == target_project:
             raise ValidationError(
@@ -729,8 +730,6 @@ class PromoteEdit(_SyncPlan):
 
     def compare(self) -> pd.DataFrame:
         """The compare rows of this key between the two projects (as expkit.compare gives)."""
-        from expkit._compare import compare_configs
-
         target = None if self._create is not None else self._state["config"]
         return compare_configs(self._source, target, kind=self.kind)
 
@@ -868,19 +867,6 @@ class PromoteEdit(_SyncPlan):
         )
         self._last_result = result
         return result
-
-
-def _project(value: Any, field: str) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(
-            f"{field} must be a project id, got {value!r}.",
-            field=field,
-            value=value,
-            allowed="a project id such as '217854'",
-        )
-    return value.strip()
 
 
 def _id_map(value: Any, field: str) -> dict[str, str]:
